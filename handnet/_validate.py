@@ -1,0 +1,166 @@
+"""Checks at the API boundary.
+
+Every public function passes its arguments through these helpers, so a bad
+input is a ValueError/TypeError that names the argument, what it got and what
+was expected — never a numpy traceback from deep inside, never a silent NaN.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def as_real_array(value, name, *, ndim=None):
+    """Convert to a float64 ndarray, rejecting non-numeric, complex and non-finite data."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}: expected a numeric array, got {_describe(value)}")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} ({exc})") from None
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        if arr.dtype.kind == "c":
+            raise TypeError(f"{name}: expected real numbers, got complex dtype {arr.dtype}")
+        raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array, got {arr.ndim}-D with shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        where = tuple(int(i) for i in bad)
+        raise ValueError(f"{name}: expected finite numbers, got {arr[where]} at index "
+                         f"{where if len(where) != 1 else where[0]}")
+    return arr
+
+
+def as_inputs(X, n_features, name="X"):
+    """X as a finite float64 matrix of shape (N, n_features) with N >= 1.
+
+    A single 1-D sample of length n_features is NOT silently promoted: the
+    error says to pass X[None, :] or X.reshape(1, -1).
+    """
+    arr = as_real_array(X, name)
+    if arr.ndim != 2:
+        hint = " (for one sample use x.reshape(1, -1))" if arr.ndim == 1 else ""
+        raise ValueError(f"{name}: expected a 2-D array of shape (N, {n_features}), "
+                         f"got shape {arr.shape}{hint}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one row, got an empty array of shape {arr.shape}")
+    if arr.shape[1] != n_features:
+        raise ValueError(f"{name}: expected {n_features} columns (the network's input size), "
+                         f"got shape {arr.shape}")
+    return arr
+
+
+def as_labels(y, n_classes, name="Y"):
+    """Integer class labels 0..n_classes-1 as an int64 vector.
+
+    Accepts integer dtypes and floats holding whole numbers.
+    """
+    arr = as_real_array(y, name, ndim=1)
+    frac = arr != np.round(arr)
+    if np.any(frac):
+        i = int(np.argmax(frac))
+        raise ValueError(f"{name}: expected integer class labels in 0..{n_classes - 1}, "
+                         f"got the fractional value {arr[i]} at index {i}")
+    bad = (arr < 0) | (arr >= n_classes)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        hint = (" (labels 1..K as in the course data? use hn.one_hot(y, K, base=1))"
+                if arr[i] == n_classes and np.min(arr) >= 1 else "")
+        raise ValueError(f"{name}: expected integer class labels in 0..{n_classes - 1}, "
+                         f"got {arr[i]:g} at index {i}{hint}")
+    return arr.astype(np.int64)
+
+
+def one_hot_matrix(labels, n_classes):
+    """E[i, labels[i]] = 1, else 0.  (N,) ints -> (N, n_classes) float64."""
+    E = np.zeros((labels.shape[0], n_classes))
+    E[np.arange(labels.shape[0]), labels] = 1.0
+    return E
+
+
+def as_targets(Y, n_outputs, n_rows, output="sigmoid", name="Y"):
+    """Targets as a float64 matrix (N, K) matching the network's K outputs.
+
+    - (N, K) arrays are used as they are (one-hot, probabilities or real values);
+    - (N,) integer labels 0..K-1 are one-hot encoded when K > 1;
+    - (N,) values are a column when K == 1 (binary labels, or regression targets).
+    Sigmoid and softmax outputs need targets in [0, 1].
+    """
+    arr = as_real_array(Y, name)
+    if arr.ndim == 1:
+        if arr.shape[0] != n_rows:
+            raise ValueError(f"{name}: expected {n_rows} labels (one per row of X), got {arr.shape[0]}")
+        if n_outputs == 1:
+            arr = arr.reshape(-1, 1)
+        else:
+            arr = one_hot_matrix(as_labels(arr, n_outputs, name), n_outputs)
+    elif arr.ndim == 2:
+        if arr.shape[0] != n_rows:
+            raise ValueError(f"{name}: expected {n_rows} rows (one per row of X), got shape {arr.shape}")
+        if arr.shape[1] != n_outputs:
+            raise ValueError(f"{name}: expected {n_outputs} columns (the network's output size), "
+                             f"got shape {arr.shape}")
+    else:
+        raise ValueError(f"{name}: expected labels of shape ({n_rows},) or targets of shape "
+                         f"({n_rows}, {n_outputs}), got shape {arr.shape}")
+    if output in ("sigmoid", "softmax") and (np.any(arr < 0) or np.any(arr > 1)):
+        i = tuple(int(v) for v in np.argwhere((arr < 0) | (arr > 1))[0])
+        raise ValueError(f"{name}: a {output} output needs targets in [0, 1], got {arr[i]:g} "
+                         f"at index {i}")
+    return arr
+
+
+def as_nonnegative(value, name):
+    v = as_number(value, name)
+    if v < 0:
+        raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
+    return v
+
+
+def as_positive(value, name):
+    v = as_number(value, name)
+    if not v > 0:
+        raise ValueError(f"{name}: expected a number > 0, got {value!r}")
+    return v
+
+
+def as_number(value, name):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a real number, got {_describe(value)}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    return v
+
+
+def as_positive_int(value, name, *, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer() and value > 0:
+            return int(value)
+        raise TypeError(f"{name}: expected a positive integer, got {_describe(value)}")
+    if value <= 0:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def as_seed(value, name="seed"):
+    if value is None:
+        return None
+    if isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value < 0:
+        raise TypeError(f"{name}: expected a non-negative integer, None or a numpy Generator, "
+                        f"got {_describe(value)}")
+    return int(value)

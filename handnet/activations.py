@@ -1,0 +1,256 @@
+"""Activation functions with their first and second derivatives.
+
+Every activation knows three things about itself, evaluated element by element
+on a pre-activation array ``z`` of shape (N, n):
+
+    f(z)      the activation                                  a = f(z)
+    f'(z)     its derivative, used by backprop               da/dz
+    f''(z)    its second derivative, used by the input Hessian  d2a/dz2
+
+For the sigmoid and tanh the derivatives are cheapest written in terms of the
+activation ``a`` itself (f' = a (1 - a) for the sigmoid), so the derivative
+methods accept ``a`` when the caller already has it.
+
+Softmax is not element-wise: its derivative is a Jacobian per row. It is only
+offered as an output activation, and backprop reaches it through
+``vjp`` (a vector-Jacobian product), which every activation implements:
+
+    vjp(z, a, g) = g @ (da/dz)      = g * f'(z)  for element-wise activations
+
+Numerical stability: the sigmoid is computed from exp(-|z|), which never
+overflows, so f(+-1e4) is exactly 1 or 0 with no warning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "Activation",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "identity",
+    "softmax",
+    "ACTIVATIONS",
+    "HIDDEN_ACTIVATIONS",
+    "OUTPUT_ACTIVATIONS",
+    "get_activation",
+    "log_sigmoid",
+    "softplus",
+    "logsumexp",
+]
+
+
+# ----------------------------------------------------------------------------
+# Stable building blocks
+# ----------------------------------------------------------------------------
+
+def sigmoid_function(z):
+    """sigma(z) = 1 / (1 + exp(-z)), computed without overflow.
+
+    For z >= 0 use 1 / (1 + e^{-z}); for z < 0 use e^{z} / (1 + e^{z}).
+    Both branches only ever exponentiate -|z| <= 0. Shapes: any -> same.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))                      # in (0, 1], never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softplus(z):
+    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^{-|z|}).  Shapes: any -> same."""
+    z = np.asarray(z, dtype=np.float64)
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def log_sigmoid(z):
+    """log sigma(z) = -softplus(-z), finite for every finite z.  Shapes: any -> same."""
+    return -softplus(-np.asarray(z, dtype=np.float64))
+
+
+def logsumexp(z, axis=-1, keepdims=False):
+    """log sum_k exp(z_k) = m + log sum_k exp(z_k - m) with m = max_k z_k.
+
+    Shapes: (N, K) -> (N,) (or (N, 1) with keepdims).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    m = np.max(z, axis=axis, keepdims=True)
+    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+# ----------------------------------------------------------------------------
+# The Activation type
+# ----------------------------------------------------------------------------
+
+class Activation:
+    """An element-wise activation f with f' and f''.
+
+    Subclasses implement ``f``, ``df`` and ``d2f``. ``df``/``d2f`` take the
+    pre-activation ``z`` and optionally the activation ``a = f(z)`` (to avoid
+    recomputing it).
+    """
+
+    name: str = "?"
+    elementwise: bool = True
+    smooth: bool = True          # False when f'' is a distribution (ReLU)
+
+    def f(self, z):
+        raise NotImplementedError
+
+    def df(self, z, a=None):
+        raise NotImplementedError
+
+    def d2f(self, z, a=None):
+        raise NotImplementedError
+
+    def __call__(self, z):
+        return self.f(z)
+
+    def vjp(self, z, a, g):
+        """Vector-Jacobian product g @ (da/dz) = g * f'(z).
+
+        Shapes: z, a (N, n); g (..., N, n) -> (..., N, n). The leading axes of
+        g let one call carry many output units at once (the Jacobian).
+        """
+        return g * self.df(z, a)
+
+    def __repr__(self):
+        return f"<activation {self.name}>"
+
+
+class Sigmoid(Activation):
+    """sigma(z) = 1/(1+e^-z);  sigma' = sigma(1-sigma);  sigma'' = sigma(1-sigma)(1-2 sigma)."""
+
+    name = "sigmoid"
+
+    def f(self, z):
+        return sigmoid_function(z)
+
+    def df(self, z, a=None):
+        a = self.f(z) if a is None else a
+        return a * (1.0 - a)
+
+    def d2f(self, z, a=None):
+        a = self.f(z) if a is None else a
+        return a * (1.0 - a) * (1.0 - 2.0 * a)
+
+
+class Tanh(Activation):
+    """tanh z;  tanh' = 1 - tanh^2;  tanh'' = -2 tanh (1 - tanh^2)."""
+
+    name = "tanh"
+
+    def f(self, z):
+        return np.tanh(z)
+
+    def df(self, z, a=None):
+        a = np.tanh(z) if a is None else a
+        return 1.0 - a * a
+
+    def d2f(self, z, a=None):
+        a = np.tanh(z) if a is None else a
+        return -2.0 * a * (1.0 - a * a)
+
+
+class ReLU(Activation):
+    """max(z, 0);  f' = 1[z > 0] (0 at the kink);  f'' = 0 almost everywhere.
+
+    The second derivative is a Dirac delta at z = 0, which no sample hits
+    with probability one; handnet returns the exact almost-everywhere value 0.
+    """
+
+    name = "relu"
+    smooth = False
+
+    def f(self, z):
+        return np.maximum(z, 0.0)
+
+    def df(self, z, a=None):
+        return (np.asarray(z) > 0).astype(np.float64)
+
+    def d2f(self, z, a=None):
+        return np.zeros_like(np.asarray(z, dtype=np.float64))
+
+
+class Identity(Activation):
+    """f(z) = z;  f' = 1;  f'' = 0."""
+
+    name = "identity"
+
+    def f(self, z):
+        return np.asarray(z, dtype=np.float64)
+
+    def df(self, z, a=None):
+        return np.ones_like(np.asarray(z, dtype=np.float64))
+
+    def d2f(self, z, a=None):
+        return np.zeros_like(np.asarray(z, dtype=np.float64))
+
+    def vjp(self, z, a, g):
+        return g
+
+
+class Softmax(Activation):
+    """softmax(z)_k = exp(z_k - m) / sum_j exp(z_j - m), m = max_j z_j  (row-wise).
+
+    Not element-wise. Its derivatives are tensors per row:
+
+        da_i/dz_j        = a_i (delta_ij - a_j)                          (N, K, K)
+        d2a_i/dz_j dz_k  = a_i [(delta_ij - a_j)(delta_ik - a_k)
+                                - a_j (delta_jk - a_k)]                  (N, K, K, K)
+    """
+
+    name = "softmax"
+    elementwise = False
+
+    def f(self, z):
+        z = np.asarray(z, dtype=np.float64)
+        e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    def df(self, z, a=None):
+        """The Jacobian da/dz per row: (N, K) -> (N, K, K)."""
+        a = self.f(z) if a is None else a
+        eye = np.eye(a.shape[-1])
+        return a[..., :, None] * (eye - a[..., None, :])
+
+    def d2f(self, z, a=None):
+        """The second-derivative tensor per row: (N, K) -> (N, K, K, K)."""
+        a = self.f(z) if a is None else a
+        eye = np.eye(a.shape[-1])
+        da = eye - a[..., None, :]                        # (N, K, K): delta_ij - a_j
+        term1 = da[..., :, :, None] * da[..., :, None, :]  # (delta_ij - a_j)(delta_ik - a_k)
+        term2 = a[..., None, :, None] * da[..., None, :, :]  # a_j (delta_jk - a_k)
+        return a[..., :, None, None] * (term1 - term2)
+
+    def vjp(self, z, a, g):
+        """g @ (da/dz) = a * (g - sum_k g_k a_k), row by row.  (..., N, K) -> (..., N, K)."""
+        return a * (g - np.sum(g * a, axis=-1, keepdims=True))
+
+
+sigmoid = Sigmoid()
+tanh = Tanh()
+relu = ReLU()
+identity = Identity()
+softmax = Softmax()
+
+ACTIVATIONS = {act.name: act for act in (sigmoid, tanh, relu, identity, softmax)}
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "identity")
+
+
+def get_activation(name, *, argument="activation", allowed=None):
+    """Look an activation up by name (or pass an Activation through).
+
+    Raises ValueError naming ``argument`` when the name is unknown or not in ``allowed``.
+    """
+    allowed = tuple(ACTIVATIONS) if allowed is None else tuple(allowed)
+    if isinstance(name, Activation):
+        name = name.name
+    if not isinstance(name, str):
+        raise TypeError(f"{argument}: expected an activation name, one of {allowed}, "
+                        f"got {type(name).__name__} {name!r}")
+    if name not in allowed:
+        raise ValueError(f"{argument}: unknown activation {name!r}; expected one of {allowed}")
+    return ACTIVATIONS[name]

@@ -1,0 +1,123 @@
+"""Backpropagation: the one backward recursion, with explicit deltas.
+
+    delta_L = dJ/dz_L                                      (from the cost, costs.output_delta)
+    delta_l = (delta_{l+1} @ W_{l+1}.T) * f_l'(z_l)        hidden_delta, l = L-1 .. 1
+    dJ/dW_l = a_{l-1}.T @ delta_l  (+ (lambda/m) W_l)      weight_gradient
+    dJ/db_l = sum over rows of delta_l                     bias_gradient
+    dJ/dx   = delta_1 @ W_1.T                              input_delta  (the input is layer 0)
+
+``backpropagate`` runs the recursion from *any* starting delta. Started from
+the cost it gives the weight gradients; started from an output unit
+(delta_L = e_k * f_L'(z_L)) and carried one step further it gives the input
+gradient dy_k/dx, and started from every unit at once (deltas with a leading
+axis K) it gives the Jacobian. The recursion is written once, here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .costs import data_cost, l2_penalty, output_delta, prepare, resolve_cost
+
+__all__ = [
+    "hidden_delta",
+    "input_delta",
+    "weight_gradient",
+    "bias_gradient",
+    "backpropagate",
+    "gradient",
+    "cost_and_gradient",
+    "flat_gradient",
+]
+
+
+def hidden_delta(delta_next, W_next, z, a, activation):
+    """delta_l = (delta_{l+1} @ W_{l+1}.T) * f'(z_l).
+
+    delta_next (..., N, n_{l+1}); W_next (n_l, n_{l+1}); z, a (N, n_l)  ->  (..., N, n_l).
+    """
+    return activation.vjp(z, a, delta_next @ W_next.T)
+
+
+def input_delta(delta_1, W_1):
+    """dJ/dx = delta_1 @ W_1.T.   (..., N, n_1) @ (n_1, n_0).T -> (..., N, n_0)."""
+    return delta_1 @ W_1.T
+
+
+def weight_gradient(a_prev, delta, out=None):
+    """dJ/dW_l = a_{l-1}.T @ delta_l.   (N, n_in).T @ (N, n_out) -> (n_in, n_out)."""
+    return np.matmul(a_prev.T, delta, out=out)
+
+
+def bias_gradient(delta, out=None):
+    """dJ/db_l = sum_i delta_l[i, :].   (N, n_out) -> (n_out,)."""
+    return np.sum(delta, axis=0, out=out)
+
+
+def backpropagate(net, zs, acts, delta_out, to_input=False):
+    """Carry delta_L back through the layers.
+
+    zs, acts    the forward pass (MLP.forward_pass): z_1..z_L and a_0..a_L
+    delta_out   delta_L = dJ/dz_L, shape (..., N, n_L); leading axes are carried along
+    to_input    also carry it one step further, to the input (layer 0)
+
+    Returns (deltas, dx): deltas = [delta_1, ..., delta_L], each (..., N, n_l);
+    dx = delta_1 @ W_1.T of shape (..., N, n_0) if to_input else None.
+    """
+    L = net.n_layers
+    deltas = [None] * L
+    deltas[L - 1] = delta_out
+    for l in range(L - 2, -1, -1):       # Python layer l holds the math's layer l+1
+        deltas[l] = hidden_delta(deltas[l + 1], net.weights[l + 1], zs[l], acts[l + 1], net.activation(l))
+    dx = input_delta(deltas[0], net.weights[0]) if to_input else None
+    return deltas, dx
+
+
+def _parameter_gradients(net, acts, deltas, l2, m, out):
+    """Write dJ/dW_l, dJ/db_l for every layer into the flat vector ``out`` (P,)."""
+    grad_W, grad_b = net.unflatten(out)
+    for l in range(net.n_layers):
+        weight_gradient(acts[l], deltas[l], out=grad_W[l])
+        bias_gradient(deltas[l], out=grad_b[l])
+        if l2:
+            grad_W[l] += (l2 / m) * net.weights[l]
+    return out
+
+
+def _cost_and_gradient(net, X, Y, l2, cost_name, out=None):
+    """The fast path: inputs already validated.  One forward pass, one backward pass."""
+    m = X.shape[0]
+    zs, acts = net.forward_pass(X, check=False)
+    J = data_cost(cost_name, zs[-1], acts[-1], Y) + l2_penalty(net.weights, l2, m)
+    delta_L = output_delta(cost_name, net.output, zs[-1], acts[-1], Y)
+    deltas, _ = backpropagate(net, zs, acts, delta_L)
+    out = np.empty(net.n_params) if out is None else out
+    _parameter_gradients(net, acts, deltas, l2, m, out)
+    return J, out, acts[-1]
+
+
+def cost_and_gradient(net, X, Y, l2=0.0, cost=None):
+    """(J, g): the cost and its gradient as one flat vector (P,), from one pass.
+
+    The flat vector is ordered like net.params; ``net.unflatten(g)`` gives the
+    per-layer (dW_l, db_l) views.
+    """
+    cost_name = resolve_cost(net, cost)
+    X, Y, l2 = prepare(net, X, Y, l2)
+    J, g, _ = _cost_and_gradient(net, X, Y, l2, cost_name)
+    return J, g
+
+
+def flat_gradient(net, X, Y, l2=0.0, cost=None):
+    """dJ/dtheta as one flat vector (P,), ordered like net.params."""
+    return cost_and_gradient(net, X, Y, l2=l2, cost=cost)[1]
+
+
+def gradient(net, X, Y, l2=0.0, cost=None):
+    """[(dJ/dW_0, dJ/db_0), (dJ/dW_1, dJ/db_1), ...] with the parameters' shapes.
+
+    X (m, n_0); Y targets (m, K) or labels (m,); l2 = lambda >= 0.
+    """
+    g = flat_gradient(net, X, Y, l2=l2, cost=cost)
+    grad_W, grad_b = net.unflatten(g)
+    return list(zip(grad_W, grad_b))

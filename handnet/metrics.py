@@ -1,0 +1,77 @@
+"""Classification metrics: accuracy and the confusion matrix.
+
+    accuracy = (1/m) sum_i 1[predicted_i == true_i]
+    C[t, p]  = number of examples of true class t predicted as class p
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import _validate as V
+
+__all__ = ["accuracy", "confusion_matrix", "accuracy_from_output", "labels_from_targets"]
+
+
+def labels_from_targets(Y):
+    """Class labels (m,) from targets: argmax of one-hot rows (m, K > 1), Y >= 0.5 for (m, 1),
+    or the labels themselves for (m,)."""
+    Y = np.asarray(Y)
+    if Y.ndim == 2:
+        return np.argmax(Y, axis=1) if Y.shape[1] > 1 else (Y[:, 0] >= 0.5).astype(np.int64)
+    return Y.astype(np.int64)
+
+
+def accuracy_from_output(out, Y, output_name="sigmoid"):
+    """Fraction of rows whose predicted class (from output activations (m, K)) matches Y (m, K)."""
+    if out.shape[1] > 1:
+        predicted = np.argmax(out, axis=1)
+    else:
+        predicted = (out[:, 0] >= 0.5).astype(np.int64)
+    return float(np.mean(predicted == labels_from_targets(Y)))
+
+
+def _as_label_vector(y, name):
+    arr = V.as_real_array(y, name)
+    if arr.ndim == 2:
+        arr = labels_from_targets(arr).astype(np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected labels (m,) or one-hot rows (m, K), got shape {arr.shape}")
+    if np.any(arr != np.round(arr)) or np.any(arr < 0):
+        i = int(np.argmax((arr != np.round(arr)) | (arr < 0)))
+        raise ValueError(f"{name}: expected non-negative integer labels, got {arr[i]} at index {i}")
+    return arr.astype(np.int64)
+
+
+def accuracy(y_true, y_pred):
+    """(1/m) sum_i 1[y_pred_i == y_true_i]; labels (m,) or one-hot rows (m, K)."""
+    t = _as_label_vector(y_true, "y_true")
+    p = _as_label_vector(y_pred, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_pred: expected {t.shape[0]} labels like y_true, got {p.shape[0]}")
+    if t.size == 0:
+        raise ValueError("y_true: expected at least one label, got none")
+    return float(np.mean(t == p))
+
+
+def confusion_matrix(y_true, y_pred, labels=None):
+    """C[t, p] = #{i : y_true_i = t and y_pred_i = p} as a DataFrame (rows: true, columns: predicted).
+
+    ``labels``: the class names for rows/columns (default 0..K-1, K = largest label + 1).
+    Built with one np.bincount over t*K + p, no loop over samples.
+    """
+    t = _as_label_vector(y_true, "y_true")
+    p = _as_label_vector(y_pred, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_pred: expected {t.shape[0]} labels like y_true, got {p.shape[0]}")
+    K = int(max(t.max(initial=0), p.max(initial=0))) + 1
+    if labels is not None:
+        labels = list(labels)
+        if len(labels) < K:
+            raise ValueError(f"labels: expected at least {K} names (the largest label is {K - 1}), "
+                             f"got {len(labels)}")
+        K = len(labels)
+    counts = np.bincount(t * K + p, minlength=K * K).reshape(K, K)
+    names = labels if labels is not None else list(range(K))
+    return pd.DataFrame(counts, index=pd.Index(names, name="true"), columns=pd.Index(names, name="predicted"))
