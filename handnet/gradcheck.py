@@ -117,6 +117,8 @@ class GradientReport:
                     norm(n - a) / norm(n + a), pass/fail
     entries         pandas DataFrame, one row per checked entry
     failures        the rows of ``entries`` above the threshold, worst first
+    norm_rel_diff   norm(n - a) / norm(n + a) over all checked entries: the course's single
+                    number (checkNNGradients expects < 1e-9 with h = 1e-4)
     worst           the worst entry as a dict (param, index, analytic, numerical, rel_error)
     directional     dict with the directional check, or None
     """
@@ -151,6 +153,9 @@ class GradientReport:
             })
         self.table = pd.DataFrame(rows)
         self.max_rel_error = float(entries["rel_error"].max()) if len(entries) else 0.0
+        total = np.linalg.norm(entries["numerical"] + entries["analytic"])
+        self.norm_rel_diff = (float(np.linalg.norm(entries["numerical"] - entries["analytic"]) / total)
+                              if total > 0 else 0.0)
         self.failures = (entries[entries["rel_error"] > threshold]
                          .sort_values("rel_error", ascending=False).reset_index(drop=True))
         w = entries["rel_error"].idxmax() if len(entries) else None
@@ -175,7 +180,8 @@ class GradientReport:
         verdict = "PASSED" if self.passed else "FAILED"
         checked = len(self.entries)
         lines = [f"Gradient check {verdict}: max relative error {self.max_rel_error:.2e} "
-                 f"(threshold {self.threshold:.0e}, h = {self.h:g}, {checked} of {self.n_params} entries)"]
+                 f"(threshold {self.threshold:.0e}, h = {self.h:g}, {checked} of {self.n_params} entries; "
+                 f"norm(n - a)/norm(n + a) = {self.norm_rel_diff:.1e})"]
         if len(self.table):
             t = self.table.copy()
             t["shape"] = t["shape"].map(str)

@@ -1,0 +1,1 @@
+"""Shipped data files; installed as the package ``handnet._data`` (see datasets/README.md)."""

@@ -1,0 +1,69 @@
+"""Shared helpers for the tests: an independent central difference and random networks."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import handnet as hn
+
+settings.register_profile("handnet", deadline=None, max_examples=40,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("handnet")
+
+#: (hidden, output, cost) combinations handnet supports.
+HIDDEN = ("sigmoid", "tanh", "relu", "identity")
+OUTPUT_COSTS = (("sigmoid", "cross_entropy"), ("sigmoid", "quadratic"),
+                ("softmax", "softmax_cross_entropy"), ("softmax", "quadratic"),
+                ("identity", "quadratic"))
+
+
+def central_difference(f, theta, h=1e-5):
+    """Independent of handnet.gradcheck on purpose: g_i = (f(t + h e_i) - f(t - h e_i)) / 2h."""
+    theta = np.array(theta, dtype=np.float64)
+    flat = theta.ravel()
+    g = np.empty(theta.size)
+    for i in range(theta.size):
+        e = np.zeros(theta.size)
+        e[i] = h
+        g[i] = (f((flat + e).reshape(theta.shape)) - f((flat - e).reshape(theta.shape))) / (2 * h)
+    return g.reshape(theta.shape)
+
+
+def assert_gradients_close(analytic, numerical, rtol=1e-6, atol=1e-9):
+    """|a - n| <= rtol * |n| + atol for every entry, with the worst entry in the message."""
+    analytic = np.asarray(analytic).ravel()
+    numerical = np.asarray(numerical).ravel()
+    err = np.abs(analytic - numerical) - (rtol * np.abs(numerical) + atol)
+    worst = int(np.argmax(err))
+    assert err[worst] <= 0, (f"entry {worst}: analytic {analytic[worst]:.10e}, numerical "
+                             f"{numerical[worst]:.10e}")
+
+
+def random_problem(layer_sizes, hidden, output, cost, n_rows, seed):
+    """A network with random weights AND biases (so ReLU units are not sitting on their kink),
+    random inputs and targets that suit the output."""
+    rng = np.random.default_rng(seed)
+    net = hn.MLP(layer_sizes, hidden=hidden, output=output, cost=cost, seed=seed)
+    net.params = rng.normal(scale=0.8, size=net.n_params)
+    X = rng.normal(size=(n_rows, layer_sizes[0]))
+    K = layer_sizes[-1]
+    if output == "identity":
+        Y = rng.normal(size=(n_rows, K))
+    elif output == "softmax":
+        Y = rng.integers(0, K, size=n_rows)
+    else:
+        Y = rng.uniform(size=(n_rows, K))      # soft targets in [0, 1] exercise the general formula
+    return net, X, Y
+
+
+def away_from_kinks(net, X, margin=1e-3):
+    """True when no ReLU pre-activation is within ``margin`` of 0 (finite differences are valid)."""
+    if net.hidden.name != "relu":
+        return True
+    zs, _ = net.forward_pass(X)
+    return all(np.min(np.abs(z)) > margin for z in zs[:-1])
+
+
+@pytest.fixture(scope="session")
+def digits():
+    return hn.datasets.load_digits()
