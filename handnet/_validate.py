@@ -97,6 +97,7 @@ def as_targets(Y, n_outputs, n_rows, output="sigmoid", name="Y"):
     Sigmoid and softmax outputs need targets in [0, 1].
     """
     arr = as_real_array(Y, name)
+    column = arr.ndim == 1 and n_outputs == 1      # (N,) values for a single output unit
     if arr.ndim == 1:
         if arr.shape[0] != n_rows:
             raise ValueError(f"{name}: expected {n_rows} labels (one per row of X), got {arr.shape[0]}")
@@ -115,8 +116,9 @@ def as_targets(Y, n_outputs, n_rows, output="sigmoid", name="Y"):
                          f"({n_rows}, {n_outputs}), got shape {arr.shape}")
     if output in ("sigmoid", "softmax") and (np.any(arr < 0) or np.any(arr > 1)):
         i = tuple(int(v) for v in np.argwhere((arr < 0) | (arr > 1))[0])
+        where = i[0] if column else i       # the index in the Y the caller passed
         raise ValueError(f"{name}: a {output} output needs targets in [0, 1], got {arr[i]:g} "
-                         f"at index {i}")
+                         f"at index {where}")
     return arr
 
 
@@ -137,7 +139,11 @@ def as_positive(value, name):
 def as_number(value, name):
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{name}: expected a real number, got {_describe(value)}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:                 # an int too large for a float, e.g. 10**400
+        raise ValueError(f"{name}: expected a finite number, got an integer of "
+                         f"{len(str(abs(int(value))))} digits") from None
     if not np.isfinite(v):
         raise ValueError(f"{name}: expected a finite number, got {value!r}")
     return v
@@ -146,9 +152,9 @@ def as_number(value, name):
 def as_positive_int(value, name, *, allow_none=False):
     if value is None and allow_none:
         return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)                # 100.0 is taken as 100; 0.0 and -2.0 fail below
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        if isinstance(value, (float, np.floating)) and float(value).is_integer() and value > 0:
-            return int(value)
         raise TypeError(f"{name}: expected a positive integer, got {_describe(value)}")
     if value <= 0:
         raise ValueError(f"{name}: expected a positive integer, got {value!r}")

@@ -251,6 +251,9 @@ def get_activation(name, *, argument="activation", allowed=None):
     if not isinstance(name, str):
         raise TypeError(f"{argument}: expected an activation name, one of {allowed}, "
                         f"got {type(name).__name__} {name!r}")
+    if name in ACTIVATIONS and name not in allowed:
+        raise ValueError(f"{argument}: {name!r} cannot be used here; expected one of {allowed}"
+                         + (" (softmax is an output activation)" if name == "softmax" else ""))
     if name not in allowed:
         raise ValueError(f"{argument}: unknown activation {name!r}; expected one of {allowed}")
     return ACTIVATIONS[name]

@@ -61,7 +61,7 @@ def check_cost_pairing(cost_name, output_name, argument="cost"):
     if output_name not in _PAIRINGS[cost_name]:
         suggestion = {"softmax": "softmax_cross_entropy", "sigmoid": "cross_entropy",
                       "identity": "quadratic"}[output_name]
-        raise ValueError(f"{argument}: {cost_name!r} does not fit a {output_name} output layer "
+        raise ValueError(f"{argument}: {cost_name!r} does not fit the {output_name} output layer "
                          f"(it needs {' or '.join(_PAIRINGS[cost_name])}); use cost={suggestion!r}")
     return cost_name
 
@@ -138,10 +138,13 @@ def resolve_cost(net, cost):
     return check_cost_pairing(cost, net.output.name)
 
 
-def prepare(net, X, Y, l2):
-    """Validate (X, Y, l2) once at the API boundary: float64 X (m, n_0), targets (m, K), l2 >= 0."""
-    X = V.as_inputs(X, net.layer_sizes[0])
-    Y = V.as_targets(Y, net.layer_sizes[-1], X.shape[0], net.output.name)
+def prepare(net, X, Y, l2, names=("X", "Y")):
+    """Validate (X, Y, l2) once at the API boundary: float64 X (m, n_0), targets (m, K), l2 >= 0.
+
+    ``names`` are the argument names used in error messages.
+    """
+    X = V.as_inputs(X, net.layer_sizes[0], names[0])
+    Y = V.as_targets(Y, net.layer_sizes[-1], X.shape[0], net.output.name, names[1])
     l2 = V.as_nonnegative(l2, "l2")
     return X, Y, l2
 

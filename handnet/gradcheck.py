@@ -294,6 +294,9 @@ def check_gradient(net, X, Y, l2=0.0, cost=None, h=DEFAULT_H, threshold=DEFAULT_
     """
     cost_name = resolve_cost(net, cost)
     X, Y, l2 = prepare(net, X, Y, l2)
+    h = V.as_positive(h, "h")
+    threshold = V.as_positive(threshold, "threshold")
+    subset = V.as_positive_int(subset, "subset", allow_none=True)
     work = net.copy()
     m = X.shape[0]
 

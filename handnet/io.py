@@ -12,7 +12,8 @@ as an all-sigmoid network with the cross-entropy cost.
 
 Saving is atomic: the archive is written to a temporary file in the same
 folder, flushed to disk, then renamed over the target, so a crash or Ctrl-C
-never leaves a half-written model (the old file, if any, stays intact).
+never leaves a half-written model (the old file, if any, stays intact). The
+file keeps the permissions of the one it replaces (a new one gets the umask's).
 Loading uses ``allow_pickle=False`` and checks names, dtypes and shapes.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -36,16 +38,22 @@ FORMAT_VERSION = 1
 
 
 def atomic_write(path, write):
-    """Call write(file_object) on a temporary file next to ``path``, then rename it to ``path``."""
+    """Call write(file_object) on a temporary file next to ``path``, then rename it to ``path``.
+
+    The new file gets the permissions of the file it replaces, or the usual
+    0o666 & ~umask for a new file (mkstemp alone would leave it 0o600).
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    mode = _mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -53,7 +61,46 @@ def atomic_write(path, write):
         except FileNotFoundError:
             pass
         raise
+    _fsync_folder(folder)
     return path
+
+
+def _mode_for(path):
+    """The permission bits for the file written at ``path``: those of the file it replaces, else
+    0o666 & ~umask, like open() would give."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        pass
+    umask = None
+    try:                                  # Linux: read the umask without changing it
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    umask = int(line.split()[1], 8)
+                    break
+    except (OSError, ValueError):
+        pass
+    if umask is None:
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _fsync_folder(folder):
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
 
 
 def _meta(net):
@@ -73,6 +120,10 @@ def save(net, path):
         raise TypeError(f"net: expected a handnet MLP, got {type(net).__name__}")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    if not np.all(np.isfinite(net.params)):
+        i = int(np.argmax(~np.isfinite(net.params)))
+        raise ValueError(f"net: parameter {i} is {net.params[i]}; a model with NaN or infinite "
+                         "parameters cannot be saved (load would refuse it)")
     arrays = {}
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
         arrays[f"W{l}"] = np.ascontiguousarray(W, dtype=np.float64)
@@ -81,30 +132,36 @@ def save(net, path):
     return atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
-_NAME = re.compile(r"^([Wb])(\d+)$")
+_NAME = re.compile(r"([Wb])(0|[1-9][0-9]*)")    # W0, b12; not W01 (fullmatch)
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")       # a zip file, or an empty one
+_NPY_MAGIC = b"\x93NUMPY"
 
 
 def load(path):
     """Read a network saved by ``save`` (or any npz with W0, b0, W1, b1, ...).
 
-    Raises FileNotFoundError for a missing file and ValueError for anything
-    that is not a valid model file (not an npz, truncated, object arrays,
+    Raises FileNotFoundError for a missing file, TypeError when ``path`` is
+    not a path, and ValueError for anything that is not a valid model file (a
+    folder, not an npz, truncated, object arrays, members that are not .npy,
     missing or extra arrays, inconsistent shapes, non-finite values, bad meta).
+    A file that exists but cannot be opened (permissions) raises the OSError
+    of ``open``.
     """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__} {path!r}"[:160])
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"path: no model file at {path!r}")
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single .npy array, not an .npz archive")
-        with archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except ValueError as exc:
-        raise ValueError(f"path: {path!r} is not a valid handnet model file ({exc})") from None
-    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
-        raise ValueError(f"path: {path!r} is not a valid handnet model file: it is not a readable "
-                         f".npz archive ({type(exc).__name__}: {exc})") from None
+    if os.path.isdir(path):
+        raise ValueError(f"path: {path!r} is a folder, not a model file")
+    with open(path, "rb") as fh:          # we own the handle: closed even when numpy fails
+        try:
+            arrays = _read_archive(fh)
+        except ValueError as exc:
+            raise ValueError(f"path: {path!r} is not a valid handnet model file ({exc})") from None
+        except (OSError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
+            raise ValueError(f"path: {path!r} is not a valid handnet model file: it is not a readable "
+                             f".npz archive ({type(exc).__name__}: {exc})") from None
     meta = _read_meta(arrays.pop("meta", None), path)
     weights, biases = _read_layers(arrays, path)
     sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
@@ -122,6 +179,29 @@ def load(path):
     return net
 
 
+def _read_archive(fh):
+    """{name: array} of every member of the .npz in the open binary file ``fh``; never unpickles."""
+    magic = fh.read(len(_NPY_MAGIC))
+    if not magic:
+        raise ValueError("the file is empty")
+    if magic.startswith(_NPY_MAGIC):
+        raise ValueError("it holds a single .npy array, not an .npz archive")
+    if not magic.startswith(_ZIP_MAGIC):
+        raise ValueError(f"it is not an .npz archive (a zip file); it starts with {magic!r}")
+    fh.seek(0)
+    archive = np.load(fh, allow_pickle=False)
+    if not isinstance(archive, np.lib.npyio.NpzFile):      # cannot happen after the magic check
+        raise ValueError("it is not an .npz archive")
+    arrays = {}
+    with archive:
+        for name in archive.files:
+            arr = archive[name]
+            if not isinstance(arr, np.ndarray):   # a zip member that is not a .npy file
+                raise ValueError(f"its member {name!r} is not a .npy array")
+            arrays[name] = arr
+    return arrays
+
+
 def _read_meta(raw, path):
     if raw is None:
         return {}
@@ -136,7 +216,10 @@ def _read_meta(raw, path):
         raise ValueError(f"path: {path!r}: 'meta' must be a JSON object, got {type(meta).__name__}")
     if meta.get("format", FORMAT) != FORMAT:
         raise ValueError(f"path: {path!r}: meta format is {meta['format']!r}, expected {FORMAT!r}")
-    if int(meta.get("version", FORMAT_VERSION)) > FORMAT_VERSION:
+    version = meta.get("version", FORMAT_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"path: {path!r}: meta 'version' must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
         raise ValueError(f"path: {path!r} was written in format version {meta['version']}, newer than this "
                          f"handnet reads ({FORMAT_VERSION}); upgrade handnet")
     return meta
@@ -145,7 +228,7 @@ def _read_meta(raw, path):
 def _read_layers(arrays, path):
     layers = {}
     for name, arr in arrays.items():
-        match = _NAME.match(name)
+        match = _NAME.fullmatch(name)
         if match is None:
             raise ValueError(f"path: {path!r} holds an unexpected array {name!r}; expected W0, b0, W1, b1, ... "
                              "and meta")

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -35,6 +37,9 @@ def accuracy_from_output(out, Y, output_name="sigmoid"):
 def _as_label_vector(y, name):
     arr = V.as_real_array(y, name)
     if arr.ndim == 2:
+        if arr.shape[1] == 0:
+            raise ValueError(f"{name}: expected labels (m,) or one-hot rows (m, K) with K >= 1, "
+                             f"got shape {arr.shape}")
         arr = labels_from_targets(arr).astype(np.float64)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected labels (m,) or one-hot rows (m, K), got shape {arr.shape}")
@@ -65,9 +70,16 @@ def confusion_matrix(y_true, y_pred, labels=None):
     p = _as_label_vector(y_pred, "y_pred")
     if t.shape != p.shape:
         raise ValueError(f"y_pred: expected {t.shape[0]} labels like y_true, got {p.shape[0]}")
+    if t.size == 0:
+        raise ValueError("y_true: expected at least one label, got none")
     K = int(max(t.max(initial=0), p.max(initial=0))) + 1
     if labels is not None:
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+            raise TypeError(f"labels: expected a list of class names, got {type(labels).__name__} "
+                            f"{labels!r}"[:160])
         labels = list(labels)
+        if pd.Index(labels).has_duplicates:
+            raise ValueError(f"labels: expected distinct class names, got {labels}"[:200])
         if len(labels) < K:
             raise ValueError(f"labels: expected at least {K} names (the largest label is {K - 1}), "
                              f"got {len(labels)}")

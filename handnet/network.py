@@ -165,7 +165,7 @@ class MLP:
 
     def initialize(self, seed=0, init="glorot"):
         """Draw new weights from np.random.default_rng(seed); biases are set to 0."""
-        if init not in INITS:
+        if not isinstance(init, str) or init not in INITS:
             raise ValueError(f"init: unknown initialisation {init!r}; expected one of {INITS}")
         rng = np.random.default_rng(V.as_seed(seed))
         for W, b in zip(self._weights, self._biases):

@@ -86,7 +86,7 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise TypeError("validation: expected a pair (X_val, Y_val), "
                             f"got {type(validation).__name__}")
-        Xv, Yv, _ = prepare(net, validation[0], validation[1], l2)
+        Xv, Yv, _ = prepare(net, validation[0], validation[1], l2, names=("validation[0]", "validation[1]"))
     rng = np.random.default_rng(V.as_seed(seed))
     m = X.shape[0]
     full_batch = batch_size is None or batch_size >= m

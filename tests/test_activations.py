@@ -90,5 +90,7 @@ def test_stable_helpers_match_the_direct_formulas_where_those_are_safe():
 def test_unknown_activation_is_a_clear_error():
     with pytest.raises(ValueError, match="hidden: unknown activation 'swish'"):
         A.get_activation("swish", argument="hidden", allowed=A.HIDDEN_ACTIVATIONS)
-    with pytest.raises(ValueError, match="output: unknown activation 'relu'"):
+    with pytest.raises(ValueError, match="output: 'relu' cannot be used here"):
         A.get_activation("relu", argument="output", allowed=A.OUTPUT_ACTIVATIONS)
+    with pytest.raises(ValueError, match="softmax is an output activation"):
+        A.get_activation("softmax", argument="hidden", allowed=A.HIDDEN_ACTIVATIONS)

@@ -1,0 +1,375 @@
+"""The ``handnet`` command: train on the shipped digits, or check backprop's gradient.
+
+    handnet train [options]        train, print the results, save model/history/plots
+    handnet gradcheck [options]    compare backprop with central differences
+    python -m handnet ...           the same
+
+``main(argv)`` is the whole program and returns the exit status, so it can
+be called (and tested) in-process: 0 success; 1 a gradient check failed;
+2 a usage error or a bad value (printed as one line ``handnet: error: ...``,
+no traceback); 130 training interrupted with Ctrl-C (what was learnt so far
+is still saved).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import __version__
+from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .gradcheck import DEFAULT_H, DEFAULT_THRESHOLD
+from .network import INITS
+from .training import DEFAULTS, TrainingDiverged
+
+__all__ = ["main", "build_parser"]
+
+PROG = "handnet"
+DIGITS_INPUTS = 64     # 8 x 8 pixels
+DIGITS_CLASSES = 10
+DEFAULT_LAYERS = [DIGITS_INPUTS, 25, DIGITS_CLASSES]
+DEFAULT_OUT = "handnet-output"
+DEFAULT_TEST_SIZE = 0.2
+DEFAULT_SAMPLES = 20
+DEFAULT_GRADCHECK_L2 = 1.0
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+DESCRIPTION = """\
+handnet trains small neural networks written by hand in NumPy, for learning
+and teaching how they work: the forward pass, backpropagation and gradient
+descent are each a few readable lines of numpy, with nothing hidden.
+
+From the shell you can train a multilayer perceptron on the 1797 shipped
+8x8 handwritten digits, and check backpropagation against numerical
+derivatives. Everything else is in Python: import handnet as hn."""
+
+EPILOG = """\
+examples:
+  handnet train                              train 64-25-10 on the digits, write handnet-output/
+  handnet train --layers 64 50 10 --epochs 1000 --out run2
+  handnet gradcheck                          check the gradient of a fresh 64-25-10 network
+  handnet gradcheck --model handnet-output/model.npz
+
+Run 'handnet COMMAND --help' for every option of a command."""
+
+TRAIN_DESCRIPTION = f"""\
+Train a multilayer perceptron on the shipped 8x8 handwritten digits.
+
+The 1797 digits are split (seeded and stratified, so every digit keeps its
+share) into a training set and a held-out test set. The network is trained
+by gradient descent on the training set only; the test set measures how
+well it generalises. handnet prints the architecture, the final training
+cost and the held-out accuracy, then writes into the output folder:
+
+  model.npz       the trained network (load it with hn.load)
+  history.csv     cost and accuracy per epoch, training and held-out
+  loss.png        the learning curves
+  confusion.png   the confusion matrix on the held-out digits
+
+Ctrl-C stops training cleanly: the network learnt so far is still saved
+(exit status {EXIT_INTERRUPTED})."""
+
+TRAIN_EPILOG = """\
+examples:
+  handnet train
+  handnet train --layers 64 50 10 --epochs 1000 --lr 1.5 --l2 0.5 --out run2
+  handnet train --hidden relu --output softmax --batch-size 32 --momentum 0.9 --lr 0.1
+  handnet train --epochs 30 --no-progress --out /tmp/quick"""
+
+GRADCHECK_DESCRIPTION = f"""\
+Check backpropagation's gradient against central differences.
+
+Each parameter theta_i is nudged by +h and -h and the cost recomputed:
+  numerical_i = [J(theta + h e_i) - J(theta - h e_i)] / (2h)
+The check passes when every entry's relative error
+  |analytic - numerical| / max(|analytic|, |numerical|)
+is at most the threshold. The cost includes L2 regularisation (--l2), so
+the regularisation term of the gradient is checked too.
+
+The network is a saved model (--model) or a fresh one (--layers, --hidden,
+--output, --init, --seed). The data are the first --samples rows of the
+shipped digits when the network takes 64 inputs, otherwise standard-normal
+inputs drawn from --seed; labels are random in 0..K-1 when the output size K
+is not 10. Exit status 0 when the check passes, {EXIT_FAILED} when it fails."""
+
+GRADCHECK_EPILOG = """\
+examples:
+  handnet gradcheck
+  handnet gradcheck --model handnet-output/model.npz --subset 50 --directional
+  handnet gradcheck --layers 5 4 3 --hidden tanh --output softmax --samples 8
+  handnet gradcheck --l2 0 --h 1e-4 --threshold 1e-7"""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of descriptions and examples; wraps option help normally."""
+
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=32)
+
+    def _format_action(self, action):
+        # List the commands themselves, without argparse's extra 'COMMAND' line above them.
+        if isinstance(action, argparse._SubParsersAction):
+            return "".join(self._format_action(sub) for sub in action._get_subactions())
+        return super()._format_action(action)
+
+
+def _test_size(text):
+    """'0.2' -> 0.2 (a fraction), '360' -> 360 (a count)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction like 0.2 or a count like 360, got {text!r}")
+
+
+def build_parser():
+    """The argparse parser of the ``handnet`` command (with its subcommands)."""
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=_HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print handnet's version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", required=True)
+
+    # -- train ---------------------------------------------------------------
+    train = commands.add_parser(
+        "train", help="train a network on the shipped digits; save the model, history and plots",
+        description=TRAIN_DESCRIPTION, epilog=TRAIN_EPILOG, formatter_class=_HelpFormatter)
+    net_opts = train.add_argument_group("network")
+    net_opts.add_argument("--layers", type=int, nargs="+", metavar="N", default=list(DEFAULT_LAYERS),
+                          help="layer sizes, input first: 64 (the pixels), any hidden layers, then 10 "
+                               "outputs (one per digit) (default: %s)" % " ".join(map(str, DEFAULT_LAYERS)))
+    _add_activation_options(net_opts, hidden="sigmoid", output="sigmoid", init="glorot")
+    opt = train.add_argument_group("training")
+    opt.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], metavar="E",
+                     help="passes over the training set (default: %(default)s)")
+    opt.add_argument("--lr", type=float, default=DEFAULTS["lr"], metavar="RATE",
+                     help="learning rate, the step size of gradient descent (default: %(default)s)")
+    opt.add_argument("--l2", type=float, default=DEFAULTS["l2"], metavar="LAMBDA",
+                     help="L2 regularisation strength lambda: adds (lambda/2m) * sum of squared weights "
+                          "to the cost; 0 turns it off (default: %(default)s)")
+    opt.add_argument("--batch-size", type=int, default=None, metavar="B",
+                     help="minibatch size: update after every B samples, reshuffled each epoch "
+                          "(default: the whole training set per step, full-batch gradient descent)")
+    opt.add_argument("--momentum", type=float, default=DEFAULTS["momentum"], metavar="MU",
+                     help="momentum mu in [0, 1): v <- mu v - lr grad, theta <- theta + v; 0 is plain "
+                          "gradient descent (default: %(default)s)")
+    opt.add_argument("--seed", type=int, default=0,
+                     help="random seed of the train/test split, the initial weights and the minibatch "
+                          "order; the same seed gives the same run (default: %(default)s)")
+    opt.add_argument("--test-size", type=_test_size, default=DEFAULT_TEST_SIZE, metavar="F",
+                     help="held-out share of the digits: a fraction in (0, 1) or a number of samples "
+                          "(default: %(default)s)")
+    out = train.add_argument_group("output")
+    out.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                     help="folder for model.npz, history.csv, loss.png and confusion.png; created if "
+                          "needed, existing files are replaced (default: %(default)s)")
+    out.add_argument("--no-progress", action="store_true",
+                     help="do not show the progress bar (it is only shown on a terminal anyway)")
+    train.set_defaults(run=_run_train)
+
+    # -- gradcheck -----------------------------------------------------------
+    check = commands.add_parser(
+        "gradcheck", help="check backpropagation's gradient against central differences",
+        description=GRADCHECK_DESCRIPTION, epilog=GRADCHECK_EPILOG, formatter_class=_HelpFormatter)
+    net_opts = check.add_argument_group("network (a saved model, or a fresh one)")
+    net_opts.add_argument("--model", metavar="PATH",
+                          help="check a saved model (a .npz written by handnet train or hn.save); "
+                               "without it a fresh network is built from the options below")
+    net_opts.add_argument("--layers", type=int, nargs="+", metavar="N", default=None,
+                          help="layer sizes of the fresh network, input first "
+                               "(default: %s)" % " ".join(map(str, DEFAULT_LAYERS)))
+    _add_activation_options(net_opts, hidden=None, output=None, init=None)
+    net_opts.add_argument("--seed", type=int, default=0,
+                          help="random seed of the fresh network's weights, of random inputs and labels, "
+                               "of --subset and of --directional (default: %(default)s)")
+    how = check.add_argument_group("the check")
+    how.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, metavar="N",
+                     help="number of samples the cost is averaged over: the first N digits for a "
+                          "network with 64 inputs, else N standard-normal rows (default: %(default)s)")
+    how.add_argument("--l2", type=float, default=DEFAULT_GRADCHECK_L2, metavar="LAMBDA",
+                     help="L2 regularisation strength in the cost; nonzero so the regularisation "
+                          "gradient is checked too (default: %(default)s)")
+    how.add_argument("--h", type=float, default=DEFAULT_H,
+                     help="step of the central differences; 1e-5..1e-4 balances truncation and "
+                          "rounding error in float64 (default: %(default)s)")
+    how.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="T",
+                     help="largest relative error that passes (default: %(default)s)")
+    how.add_argument("--subset", type=int, default=None, metavar="K",
+                     help="check at most K random entries of each parameter array, for big networks "
+                          "(default: every entry)")
+    how.add_argument("--directional", action="store_true",
+                     help="also compare the gradient along one random direction v: g.v against "
+                          "[J(theta + h v) - J(theta - h v)] / 2h, which checks every entry at once")
+    check.set_defaults(run=_run_gradcheck, parser=check)
+    return parser
+
+
+def _add_activation_options(group, hidden, output, init):
+    """--hidden/--output/--init; defaults of None mean 'sigmoid, sigmoid, glorot unless --model'."""
+    group.add_argument("--hidden", choices=HIDDEN_ACTIVATIONS, default=hidden,
+                       help="activation of the hidden layers (default: sigmoid)")
+    group.add_argument("--output", choices=OUTPUT_ACTIVATIONS, default=output,
+                       help="activation of the output layer; the cost follows it: cross-entropy for "
+                            "sigmoid, softmax cross-entropy for softmax, squared error for identity "
+                            "(default: sigmoid)")
+    group.add_argument("--init", choices=INITS, default=init,
+                       help="initial weights: glorot U(-r, r) with r = sqrt(6 / (n_in + n_out)), "
+                            "uniform U(-0.12, 0.12), or normal N(0, 1); biases start at 0 "
+                            "(default: glorot)")
+
+
+def main(argv=None) -> int:
+    """Run the handnet command with ``argv`` (default: sys.argv[1:]); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:            # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
+    try:
+        return args.run(args)
+    except SystemExit as exc:            # parser.error() from a command's own checks
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except (ValueError, TypeError, OSError, TrainingDiverged) as exc:
+        return _error(exc)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _error(exc):
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+# ----------------------------------------------------------------------------
+# handnet train
+# ----------------------------------------------------------------------------
+
+def _run_train(args):
+    import handnet as hn
+
+    from . import plots
+
+    layers = args.layers
+    if layers[0] != DIGITS_INPUTS:
+        raise ValueError(f"--layers: the digits have {DIGITS_INPUTS} pixels, so the first size must be "
+                         f"{DIGITS_INPUTS}; got {' '.join(map(str, layers))}")
+    if len(layers) < 2 or layers[-1] != DIGITS_CLASSES:
+        raise ValueError(f"--layers: the digits have {DIGITS_CLASSES} classes, so the last size must be "
+                         f"{DIGITS_CLASSES}; got {' '.join(map(str, layers))}")
+    out_dir = args.out
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"--out: {out_dir!r} exists and is not a folder")
+    net = hn.MLP(layers, hidden=args.hidden, output=args.output, seed=args.seed, init=args.init)
+    X, y = hn.datasets.load_digits()
+    X_train, X_test, y_train, y_test = hn.datasets.train_test_split(
+        X, y, test_size=args.test_size, seed=args.seed, stratify=True)
+    os.makedirs(out_dir, exist_ok=True)  # fail now, not after training, if it cannot be created
+
+    print(net.summary())
+    batch = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
+    print(f"training on {len(X_train)} digits, holding out {len(X_test)}: {args.epochs} epochs, "
+          f"lr {args.lr:g}, l2 {args.l2:g}, {batch}, momentum {args.momentum:g}, seed {args.seed}")
+    start = time.perf_counter()
+    history = hn.train(net, X_train, y_train, epochs=args.epochs, lr=args.lr, l2=args.l2,
+                       batch_size=args.batch_size, momentum=args.momentum, seed=args.seed,
+                       validation=(X_test, y_test), progress=not args.no_progress)
+    elapsed = time.perf_counter() - start
+    interrupted = bool(history.attrs.get("interrupted", False))
+    if len(history) == 0:
+        print("training was interrupted before the first epoch; nothing to save", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    last = history.iloc[-1]
+    epochs_done = int(last["epoch"])
+    if interrupted:
+        print(f"training interrupted after epoch {epochs_done} of {args.epochs}; saving the network "
+              "as it is now")
+    line = f"final training cost: {last['cost']:.4g} after {epochs_done} epochs ({elapsed:.1f} s)"
+    if "accuracy" in history.columns:
+        line += f", training accuracy {100 * last['accuracy']:.1f}%"
+    print(line)
+    predicted = net.predict(X_test)
+    accuracy = hn.accuracy(y_test, predicted)
+    correct = int(round(accuracy * len(y_test)))
+    print(f"held-out accuracy: {100 * accuracy:.1f}% ({correct} of {len(y_test)} test digits)")
+
+    paths = _write_outputs(out_dir, net, history, hn.confusion_matrix(y_test, predicted), plots, hn)
+    print(f"wrote {len(paths)} files to {out_dir}{os.sep}")
+    for path in paths:
+        print(f"  {path}")
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def _write_outputs(out_dir, net, history, cm, plots, hn):
+    """model.npz, history.csv, loss.png, confusion.png (each written atomically); their paths."""
+    from .io import atomic_write
+
+    model = hn.save(net, os.path.join(out_dir, "model.npz"))
+    csv = history.to_csv(index=False).encode("utf-8")
+    history_path = atomic_write(os.path.join(out_dir, "history.csv"), lambda fh: fh.write(csv))
+    loss = os.path.join(out_dir, "loss.png")
+    plots.plot_history(history, loss)
+    confusion = os.path.join(out_dir, "confusion.png")
+    plots.plot_confusion_matrix(cm, confusion)
+    return [model, history_path, loss, confusion]
+
+
+# ----------------------------------------------------------------------------
+# handnet gradcheck
+# ----------------------------------------------------------------------------
+
+def _run_gradcheck(args):
+    import handnet as hn
+
+    fresh = {"--layers": args.layers, "--hidden": args.hidden, "--output": args.output, "--init": args.init}
+    if args.model is not None:
+        given = [name for name, value in fresh.items() if value is not None]
+        if given:
+            args.parser.error(f"--model loads a saved network; {', '.join(given)} describe a fresh one: "
+                              "give one or the other")
+        net = hn.load(args.model)
+        source = f"the model {args.model}"
+    else:
+        net = hn.MLP(args.layers if args.layers is not None else DEFAULT_LAYERS,
+                     hidden=args.hidden or "sigmoid", output=args.output or "sigmoid",
+                     seed=args.seed, init=args.init or "glorot")
+        source = f"a fresh network (seed {args.seed})"
+    X, labels, data = _gradcheck_data(net, args.samples, args.seed)
+    subset = "every entry" if args.subset is None else f"at most {args.subset} entries per array"
+    print(f"checking {source}:\n{net.summary()}")
+    print(f"on {data}; l2 {args.l2:g}, h {args.h:g}, threshold {args.threshold:g}, {subset}")
+    report = hn.check_gradient(net, X, labels, l2=args.l2, h=args.h, threshold=args.threshold,
+                               subset=args.subset, directional=args.directional, seed=args.seed)
+    print(report)
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _gradcheck_data(net, samples, seed):
+    """(X, labels, description): the first ``samples`` digits for 64 inputs, else random rows."""
+    from .datasets import load_digits
+
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"--samples: expected a positive integer, got {samples!r}")
+    n_in, K = net.layer_sizes[0], net.layer_sizes[-1]
+    rng = np.random.default_rng(seed)
+    n_labels = max(K, 2)                    # one sigmoid output: binary labels 0/1
+    if n_in == DIGITS_INPUTS:
+        X, y = load_digits()
+        if samples > len(X):
+            raise ValueError(f"--samples: the shipped digits have {len(X)} rows, got {samples}")
+        if K == DIGITS_CLASSES:
+            return X[:samples], y[:samples], f"the first {samples} shipped digits"
+        return (X[:samples], rng.integers(0, n_labels, samples),
+                f"the first {samples} shipped digits with random labels 0..{n_labels - 1}")
+    X = rng.standard_normal((samples, n_in))
+    return (X, rng.integers(0, n_labels, samples),
+            f"{samples} standard-normal rows (seed {seed}) with random labels 0..{n_labels - 1}")
