@@ -1,0 +1,1 @@
+"""handnet's lessons: runnable modules, `python -m lessons.<name>` from the project root."""
