@@ -50,11 +50,20 @@ def sigmoid_function(z):
     """sigma(z) = 1 / (1 + exp(-z)), computed without overflow.
 
     For z >= 0 use 1 / (1 + e^{-z}); for z < 0 use e^{z} / (1 + e^{z}).
-    Both branches only ever exponentiate -|z| <= 0. Shapes: any -> same.
+    Both branches only ever exponentiate -|z| <= 0. With e = exp(-|z|) they
+    share the denominator 1 + e, and the numerator, 1 or e, is max(e, [z >= 0])
+    (e <= 1), so both are computed at once, without np.where's two branches:
+
+        sigma(z) = max(e, [z >= 0]) / (1 + e),   e = exp(-|z|)
+
+    Shapes: any -> same.
     """
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))                      # in (0, 1], never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    a = np.maximum(e, z >= 0)                   # the numerator: 1 if z >= 0 else e
+    e += 1.0
+    a /= e
+    return a
 
 
 def softplus(z):

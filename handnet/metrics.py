@@ -49,14 +49,20 @@ def _as_label_vector(y, name):
     return arr.astype(np.int64)
 
 
-def accuracy(y_true, y_pred):
-    """(1/m) sum_i 1[y_pred_i == y_true_i]; labels (m,) or one-hot rows (m, K)."""
+def _as_label_pair(y_true, y_pred):
+    """Both label vectors, checked to be non-empty and of equal length."""
     t = _as_label_vector(y_true, "y_true")
     p = _as_label_vector(y_pred, "y_pred")
     if t.shape != p.shape:
         raise ValueError(f"y_pred: expected {t.shape[0]} labels like y_true, got {p.shape[0]}")
     if t.size == 0:
         raise ValueError("y_true: expected at least one label, got none")
+    return t, p
+
+
+def accuracy(y_true, y_pred):
+    """(1/m) sum_i 1[y_pred_i == y_true_i]; labels (m,) or one-hot rows (m, K)."""
+    t, p = _as_label_pair(y_true, y_pred)
     return float(np.mean(t == p))
 
 
@@ -66,12 +72,7 @@ def confusion_matrix(y_true, y_pred, labels=None):
     ``labels``: the class names for rows/columns (default 0..K-1, K = largest label + 1).
     Built with one np.bincount over t*K + p, no loop over samples.
     """
-    t = _as_label_vector(y_true, "y_true")
-    p = _as_label_vector(y_pred, "y_pred")
-    if t.shape != p.shape:
-        raise ValueError(f"y_pred: expected {t.shape[0]} labels like y_true, got {p.shape[0]}")
-    if t.size == 0:
-        raise ValueError("y_true: expected at least one label, got none")
+    t, p = _as_label_pair(y_true, y_pred)
     K = int(max(t.max(initial=0), p.max(initial=0))) + 1
     if labels is not None:
         if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
