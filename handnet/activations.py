@@ -69,7 +69,9 @@ def sigmoid_function(z):
 def softplus(z):
     """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^{-|z|}).  Shapes: any -> same."""
     z = np.asarray(z, dtype=np.float64)
-    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    s = np.log1p(np.exp(-np.abs(z)))
+    s += np.maximum(z, 0.0)
+    return s
 
 
 def log_sigmoid(z):
@@ -116,13 +118,14 @@ class Activation:
     def __call__(self, z):
         return self.f(z)
 
-    def vjp(self, z, a, g):
+    def vjp(self, z, a, g, out=None):
         """Vector-Jacobian product g @ (da/dz) = g * f'(z).
 
         Shapes: z, a (N, n); g (..., N, n) -> (..., N, n). The leading axes of
         g let one call carry many output units at once (the Jacobian).
+        ``out`` (may be g itself) receives the result instead of a new array.
         """
-        return g * self.df(z, a)
+        return np.multiply(g, self.df(z, a), out=out)
 
     def __repr__(self):
         return f"<activation {self.name}>"
@@ -138,7 +141,9 @@ class Sigmoid(Activation):
 
     def df(self, z, a=None):
         a = self.f(z) if a is None else a
-        return a * (1.0 - a)
+        d = 1.0 - a
+        d *= a                                   # a (1 - a), one array
+        return d
 
     def d2f(self, z, a=None):
         a = self.f(z) if a is None else a
@@ -196,8 +201,11 @@ class Identity(Activation):
     def d2f(self, z, a=None):
         return np.zeros_like(np.asarray(z, dtype=np.float64))
 
-    def vjp(self, z, a, g):
-        return g
+    def vjp(self, z, a, g, out=None):
+        if out is None or out is g:
+            return g
+        np.copyto(out, g)
+        return out
 
 
 class Softmax(Activation):
@@ -233,9 +241,9 @@ class Softmax(Activation):
         term2 = a[..., None, :, None] * da[..., None, :, :]  # a_j (delta_jk - a_k)
         return a[..., :, None, None] * (term1 - term2)
 
-    def vjp(self, z, a, g):
+    def vjp(self, z, a, g, out=None):
         """g @ (da/dz) = a * (g - sum_k g_k a_k), row by row.  (..., N, K) -> (..., N, K)."""
-        return a * (g - np.sum(g * a, axis=-1, keepdims=True))
+        return np.multiply(a, g - np.sum(g * a, axis=-1, keepdims=True), out=out)
 
 
 sigmoid = Sigmoid()

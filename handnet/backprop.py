@@ -36,7 +36,8 @@ def hidden_delta(delta_next, W_next, z, a, activation):
 
     delta_next (..., N, n_{l+1}); W_next (n_l, n_{l+1}); z, a (N, n_l)  ->  (..., N, n_l).
     """
-    return activation.vjp(z, a, delta_next @ W_next.T)
+    e = delta_next @ W_next.T
+    return activation.vjp(z, a, e, out=e)        # times f'(z_l) in place: no second array
 
 
 def input_delta(delta_1, W_1):
@@ -50,8 +51,12 @@ def weight_gradient(a_prev, delta, out=None):
 
 
 def bias_gradient(delta, out=None):
-    """dJ/db_l = sum_i delta_l[i, :].   (N, n_out) -> (n_out,)."""
-    return np.sum(delta, axis=0, out=out)
+    """dJ/db_l = sum_i delta_l[i, :] = 1^T delta_l.   (N, n_out) -> (n_out,).
+
+    Written as the product with a vector of ones: one BLAS matrix-vector
+    product, several times faster than np.sum(axis=0) over short rows.
+    """
+    return np.matmul(np.ones(delta.shape[-2]), delta, out=out)
 
 
 def backpropagate(net, zs, acts, delta_out, to_input=False):
@@ -65,22 +70,24 @@ def backpropagate(net, zs, acts, delta_out, to_input=False):
     dx = delta_1 @ W_1.T of shape (..., N, n_0) if to_input else None.
     """
     L = net.n_layers
+    weights = net.weights
     deltas = [None] * L
     deltas[L - 1] = delta_out
     for l in range(L - 2, -1, -1):       # Python layer l holds the math's layer l+1
-        deltas[l] = hidden_delta(deltas[l + 1], net.weights[l + 1], zs[l], acts[l + 1], net.activation(l))
-    dx = input_delta(deltas[0], net.weights[0]) if to_input else None
+        deltas[l] = hidden_delta(deltas[l + 1], weights[l + 1], zs[l], acts[l + 1], net.activation(l))
+    dx = input_delta(deltas[0], weights[0]) if to_input else None
     return deltas, dx
 
 
 def _parameter_gradients(net, acts, deltas, l2, m, out):
     """Write dJ/dW_l, dJ/db_l for every layer into the flat vector ``out`` (P,)."""
     grad_W, grad_b = net.unflatten(out)
+    weights = net.weights
     for l in range(net.n_layers):
         weight_gradient(acts[l], deltas[l], out=grad_W[l])
         bias_gradient(deltas[l], out=grad_b[l])
         if l2:
-            grad_W[l] += (l2 / m) * net.weights[l]
+            grad_W[l] += (l2 / m) * weights[l]
     return out
 
 

@@ -75,7 +75,9 @@ def cross_entropy(z, y):
 
     z, y: (m, K) -> scalar.
     """
-    return float(np.sum(softplus(z) - y * z))
+    s = softplus(z)
+    s -= y * z
+    return float(np.sum(s))
 
 
 def softmax_cross_entropy(z, y):
@@ -121,7 +123,9 @@ def output_delta(cost_name, output, z, h, y):
     """
     m = z.shape[0]
     if cost_name == "cross_entropy":
-        return (h - y) / m
+        d = h - y
+        d /= m
+        return d
     if cost_name == "softmax_cross_entropy":
         return (h * np.sum(y, axis=1, keepdims=True) - y) / m
     return output.vjp(z, h, (h - y) / m)
