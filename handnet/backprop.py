@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .costs import data_cost, l2_penalty, output_delta, prepare, resolve_cost
+from .costs import output_delta, prepare, regularised_cost, resolve_cost
 
 __all__ = [
     "hidden_delta",
@@ -95,7 +95,7 @@ def _cost_and_gradient(net, X, Y, l2, cost_name, out=None):
     """The fast path: inputs already validated.  One forward pass, one backward pass."""
     m = X.shape[0]
     zs, acts = net.forward_pass(X, check=False)
-    J = data_cost(cost_name, zs[-1], acts[-1], Y) + l2_penalty(net.weights, l2, m)
+    J = regularised_cost(net, zs, acts, Y, l2, cost_name)
     delta_L = output_delta(cost_name, net.output, zs[-1], acts[-1], Y)
     deltas, _ = backpropagate(net, zs, acts, delta_L)
     out = np.empty(net.n_params) if out is None else out

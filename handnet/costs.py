@@ -38,6 +38,7 @@ __all__ = [
     "softmax_cross_entropy",
     "quadratic",
     "l2_penalty",
+    "regularised_cost",
     "output_delta",
     "check_cost_pairing",
 ]
@@ -153,6 +154,11 @@ def prepare(net, X, Y, l2, names=("X", "Y")):
     return X, Y, l2
 
 
+def regularised_cost(net, zs, acts, Y, l2, cost_name):
+    """J = J_data(z_L, a_L; Y) + (lambda / (2m)) sum_l sum(W_l^2), from a forward pass (zs, acts)."""
+    return data_cost(cost_name, zs[-1], acts[-1], Y) + l2_penalty(net.weights, l2, Y.shape[0])
+
+
 def cost(net, X, Y, l2=0.0, cost=None):
     """J(net; X, Y) = data cost + (lambda/(2m)) sum W^2.
 
@@ -163,4 +169,4 @@ def cost(net, X, Y, l2=0.0, cost=None):
     cost_name = resolve_cost(net, cost)
     X, Y, l2 = prepare(net, X, Y, l2)
     zs, acts = net.forward_pass(X, check=False)
-    return data_cost(cost_name, zs[-1], acts[-1], Y) + l2_penalty(net.weights, l2, X.shape[0])
+    return regularised_cost(net, zs, acts, Y, l2, cost_name)

@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import _validate as V
 from .backprop import _cost_and_gradient
-from .costs import data_cost, l2_penalty, prepare, resolve_cost
+from .costs import prepare, regularised_cost, resolve_cost
 
 __all__ = [
     "numerical_gradient",
@@ -298,12 +298,11 @@ def check_gradient(net, X, Y, l2=0.0, cost=None, h=DEFAULT_H, threshold=DEFAULT_
     threshold = V.as_positive(threshold, "threshold")
     subset = V.as_positive_int(subset, "subset", allow_none=True)
     work = net.copy()
-    m = X.shape[0]
 
     def J(theta):
         work.params[...] = theta          # write into the views, no re-validation per call
         zs, acts = work.forward_pass(X, check=False)
-        return data_cost(cost_name, zs[-1], acts[-1], Y) + l2_penalty(work.weights, l2, m)
+        return regularised_cost(work, zs, acts, Y, l2, cost_name)
 
     if gradient is None:
         g = _cost_and_gradient(work, X, Y, l2, cost_name)[1]

@@ -25,7 +25,7 @@ def labels_from_targets(Y):
     return Y.astype(np.int64)
 
 
-def accuracy_from_output(out, Y, output_name="sigmoid"):
+def accuracy_from_output(out, Y):
     """Fraction of rows whose predicted class (from output activations (m, K)) matches Y (m, K)."""
     if out.shape[1] > 1:
         predicted = np.argmax(out, axis=1)

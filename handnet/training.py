@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import _validate as V
 from .backprop import _cost_and_gradient
-from .costs import data_cost, l2_penalty, prepare, resolve_cost
+from .costs import prepare, regularised_cost, resolve_cost
 from .metrics import accuracy_from_output
 
 __all__ = ["train", "momentum_step", "TrainingDiverged", "DEFAULTS"]
@@ -51,8 +51,7 @@ def momentum_step(theta, velocity, grad, lr, mu):
 def _evaluate(net, X, Y, l2, cost_name):
     """(J, accuracy) of the current parameters on (X, Y): one forward pass."""
     zs, acts = net.forward_pass(X, check=False)
-    J = data_cost(cost_name, zs[-1], acts[-1], Y) + l2_penalty(net.weights, l2, X.shape[0])
-    return J, accuracy_from_output(acts[-1], Y, net.output.name)
+    return regularised_cost(net, zs, acts, Y, l2, cost_name), accuracy_from_output(acts[-1], Y)
 
 
 def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["l2"], batch_size=None,
@@ -127,7 +126,7 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
                 done = 0
                 while done < epochs and not stop.requested:
                     J, _, out = _cost_and_gradient(net, X, Y, l2, cost_name, out=grad)   # at theta_done
-                    record(done, J, accuracy_from_output(out, Y, net.output.name) if classifier else None)
+                    record(done, J, accuracy_from_output(out, Y) if classifier else None)
                     momentum_step(theta, velocity, grad, lr, mu)                            # -> theta_{done+1}
                     done += 1
                     _tick(bar, rows[-1])
