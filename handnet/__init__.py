@@ -11,7 +11,7 @@ This module only hands names on; each lives in the file named after its job.
 
 __version__ = "0.1.0"
 
-from . import activations, datasets, metrics  # noqa: E402
+from . import activations, datasets, explain, metrics  # noqa: E402
 from .backprop import backpropagate, cost_and_gradient, gradient  # noqa: E402
 from .costs import COSTS, cost  # noqa: E402
 from .datasets import one_hot  # noqa: E402
@@ -24,5 +24,5 @@ from .training import train  # noqa: E402
 __all__ = [
     "MLP", "cost", "gradient", "cost_and_gradient", "backpropagate", "check_gradient",
     "numerical_gradient", "GradientReport", "train", "save", "load", "accuracy",
-    "confusion_matrix", "one_hot", "activations", "datasets", "metrics", "COSTS", "__version__",
+    "confusion_matrix", "one_hot", "activations", "datasets", "explain", "metrics", "COSTS", "__version__",
 ]

@@ -105,6 +105,7 @@ class Activation:
     name: str = "?"
     elementwise: bool = True
     smooth: bool = True          # False when f'' is a distribution (ReLU)
+    piecewise_linear: bool = False   # True when f'' = 0 wherever it exists (ReLU, identity)
 
     def f(self, z):
         raise NotImplementedError
@@ -176,6 +177,7 @@ class ReLU(Activation):
 
     name = "relu"
     smooth = False
+    piecewise_linear = True
 
     def f(self, z):
         return np.maximum(z, 0.0)
@@ -191,6 +193,7 @@ class Identity(Activation):
     """f(z) = z;  f' = 1;  f'' = 0."""
 
     name = "identity"
+    piecewise_linear = True
 
     def f(self, z):
         return np.asarray(z, dtype=np.float64)

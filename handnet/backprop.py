@@ -1,7 +1,8 @@
 """Backpropagation: the one backward recursion, with explicit deltas.
 
     delta_L = dJ/dz_L                                      (from the cost, costs.output_delta)
-    delta_l = (delta_{l+1} @ W_{l+1}.T) * f_l'(z_l)        hidden_delta, l = L-1 .. 1
+    dJ/da_l = delta_{l+1} @ W_{l+1}.T                      activation_error
+    delta_l = dJ/da_l * f_l'(z_l)                          hidden_delta, l = L-1 .. 1
     dJ/dW_l = a_{l-1}.T @ delta_l  (+ (lambda/m) W_l)      weight_gradient
     dJ/db_l = sum over rows of delta_l                     bias_gradient
     dJ/dx   = delta_1 @ W_1.T                              input_delta  (the input is layer 0)
@@ -17,9 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._linalg import rows_matmul
 from .costs import output_delta, prepare, regularised_cost, resolve_cost
 
 __all__ = [
+    "rows_matmul",
+    "activation_error",
     "hidden_delta",
     "input_delta",
     "weight_gradient",
@@ -31,18 +35,29 @@ __all__ = [
 ]
 
 
+def activation_error(delta_next, W_next, out=None):
+    """dJ/da_l = delta_{l+1} @ W_{l+1}.T: the error carried back through one weight matrix.
+
+    delta_next (..., N, n_{l+1}); W_next (n_l, n_{l+1})  ->  (..., N, n_l).
+    """
+    return rows_matmul(delta_next, W_next.T, out=out)
+
+
 def hidden_delta(delta_next, W_next, z, a, activation):
     """delta_l = (delta_{l+1} @ W_{l+1}.T) * f'(z_l).
 
     delta_next (..., N, n_{l+1}); W_next (n_l, n_{l+1}); z, a (N, n_l)  ->  (..., N, n_l).
     """
-    e = delta_next @ W_next.T
+    e = activation_error(delta_next, W_next)
     return activation.vjp(z, a, e, out=e)        # times f'(z_l) in place: no second array
 
 
-def input_delta(delta_1, W_1):
-    """dJ/dx = delta_1 @ W_1.T.   (..., N, n_1) @ (n_1, n_0).T -> (..., N, n_0)."""
-    return delta_1 @ W_1.T
+def input_delta(delta_1, W_1, out=None):
+    """dJ/dx = delta_1 @ W_1.T: the input is layer 0, a_0 = x, with no activation.
+
+    (..., N, n_1) @ (n_1, n_0).T -> (..., N, n_0).
+    """
+    return activation_error(delta_1, W_1, out=out)
 
 
 def weight_gradient(a_prev, delta, out=None):
@@ -59,23 +74,31 @@ def bias_gradient(delta, out=None):
     return np.matmul(np.ones(delta.shape[-2]), delta, out=out)
 
 
-def backpropagate(net, zs, acts, delta_out, to_input=False):
+def backpropagate(net, zs, acts, delta_out, to_input=False, out=None, layer=None):
     """Carry delta_L back through the layers.
 
-    zs, acts    the forward pass (MLP.forward_pass): z_1..z_L and a_0..a_L
+    zs, acts    the forward pass (MLP.forward_pass): z_1..z_L and a_0..a_L, each (N, n_l)
     delta_out   delta_L = dJ/dz_L, shape (..., N, n_L); leading axes are carried along
+                (zs and acts broadcast against them: for a Jacobian pass delta_out of
+                shape (N, K, n_L) with zs/acts reshaped to (N, 1, n_l))
     to_input    also carry it one step further, to the input (layer 0)
+    out         optional array (..., N, n_0) that receives dx
+    layer       the weight layer (0-based, like net.weights) whose delta delta_out is;
+                default the output layer. Starting lower differentiates a quantity
+                of a hidden layer's pre-activation (the input Hessian needs dz_l/dx).
 
-    Returns (deltas, dx): deltas = [delta_1, ..., delta_L], each (..., N, n_l);
-    dx = delta_1 @ W_1.T of shape (..., N, n_0) if to_input else None.
+    Returns (deltas, dx): deltas = [delta_1, ..., delta_L], each (..., N, n_l)
+    (None above the starting layer); dx = delta_1 @ W_1.T of shape (..., N, n_0)
+    if to_input else None.
     """
     L = net.n_layers
+    top = L - 1 if layer is None else layer
     weights = net.weights
     deltas = [None] * L
-    deltas[L - 1] = delta_out
-    for l in range(L - 2, -1, -1):       # Python layer l holds the math's layer l+1
+    deltas[top] = delta_out
+    for l in range(top - 1, -1, -1):     # Python layer l holds the math's layer l+1
         deltas[l] = hidden_delta(deltas[l + 1], weights[l + 1], zs[l], acts[l + 1], net.activation(l))
-    dx = input_delta(deltas[0], weights[0]) if to_input else None
+    dx = input_delta(deltas[0], weights[0], out=out) if to_input else None
     return deltas, dx
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _validate as V
+from ._linalg import rows_matmul
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
 
 __all__ = ["MLP", "INITS", "default_cost_for"]
@@ -242,10 +243,26 @@ class MLP:
 
 
 def layer_preactivation(a_prev, W, b):
-    """z_l = a_{l-1} @ W_l + b_l.   (N, n_in) @ (n_in, n_out) + (n_out,) -> (N, n_out)."""
-    z = a_prev @ W
+    """z_l = a_{l-1} @ W_l + b_l.   (..., N, n_in) @ (n_in, n_out) + (n_out,) -> (..., N, n_out)."""
+    z = rows_matmul(a_prev, W)
     z += b
     return z
+
+
+def output_from_preactivation(net, z, layer):
+    """a_L from a given pre-activation z_l of weight layer ``layer`` (0-based, like net.weights).
+
+        a_l = f_l(z_l);  z_{l+1} = a_l @ W_{l+1} + b_{l+1};  ...;  a_L = f_L(z_L)
+
+    z (..., n_l) -> a_L (..., n_L); leading axes are folded into the rows of
+    each matrix product. Occlusion uses it: a window changes only z_1, so the
+    rest of the network runs forward from there.
+    """
+    a = net.activation(layer).f(z)
+    for l in range(layer + 1, net.n_layers):
+        z = layer_preactivation(a, net.weights[l], net.biases[l])
+        a = net.activation(l).f(z)
+    return a
 
 
 def predict_from_output(out, output_name):
