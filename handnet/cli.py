@@ -1,7 +1,8 @@
-"""The ``handnet`` command: train on the shipped digits, or check backprop's gradient.
+"""The ``handnet`` command: train on the shipped digits, check backprop's gradient, explain a model.
 
     handnet train [options]        train, print the results, save model/history/plots
     handnet gradcheck [options]    compare backprop with central differences
+    handnet explain [options]      which pixels a digit model's outputs depend on: CSV and PNGs
     python -m handnet ...           the same
 
 ``main(argv)`` is the whole program and returns the exit status, so it can
@@ -36,6 +37,15 @@ DEFAULT_OUT = "handnet-output"
 DEFAULT_TEST_SIZE = 0.2
 DEFAULT_SAMPLES = 20
 DEFAULT_GRADCHECK_L2 = 1.0
+DIGITS_IMAGE_SHAPE = (8, 8)
+EXPLAIN_METHODS = ("sensitivity", "gradxinput", "occlusion", "regions", "jacobian")
+DEFAULT_EXPLAIN_OUT = os.path.join(DEFAULT_OUT, "explain")
+DEFAULT_EXPLAIN_ROWS = range(8)
+DEFAULT_WINDOW = (2, 2)
+DEFAULT_STRIDE = 1
+DEFAULT_BASELINE = 0.0
+MAX_GRID_ROWS = 24          # rows drawn in METHOD.png (the CSV has every row)
+MAX_JACOBIAN_PNGS = 8       # jacobian-rowR.png files written (the CSV has every row)
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -45,8 +55,9 @@ and teaching how they work: the forward pass, backpropagation and gradient
 descent are each a few readable lines of numpy, with nothing hidden.
 
 From the shell you can train a multilayer perceptron on the 1797 shipped
-8x8 handwritten digits, and check backpropagation against numerical
-derivatives. Everything else is in Python: import handnet as hn."""
+8x8 handwritten digits, check backpropagation against numerical
+derivatives, and see which pixels a trained model's outputs depend on.
+Everything else is in Python: import handnet as hn."""
 
 EPILOG = """\
 examples:
@@ -54,6 +65,7 @@ examples:
   handnet train --layers 64 50 10 --epochs 1000 --out run2
   handnet gradcheck                          check the gradient of a fresh 64-25-10 network
   handnet gradcheck --model handnet-output/model.npz
+  handnet explain --model handnet-output/model.npz --method sensitivity
 
 Run 'handnet COMMAND --help' for every option of a command."""
 
@@ -103,6 +115,45 @@ examples:
   handnet gradcheck --model handnet-output/model.npz --subset 50 --directional
   handnet gradcheck --layers 5 4 3 --hidden tanh --output softmax --samples 8
   handnet gradcheck --l2 0 --h 1e-4 --threshold 1e-7"""
+
+
+EXPLAIN_DESCRIPTION = f"""\
+Explain a saved digit model: which pixels do its outputs depend on?
+
+The model (--model, a .npz from handnet train or hn.save) must take the 64
+pixels of the shipped 8x8 digits; the explained inputs are --rows of those
+1797 digits. For other data use the Python API (hn.explain). Methods:
+
+  sensitivity  |d y_t / d x_i|: how strongly the explained output y_t reacts
+               when pixel i is nudged. Backprop carried to the input.
+  gradxinput   x_i * d y_t / d x_i, gradient times input: the signed share of
+               each pixel that is actually inked; red pushes y_t up, blue down.
+  occlusion    set a --window of pixels to --baseline, slide it by --stride,
+               and record how much y_t drops (averaged over the windows that
+               cover each pixel): no derivatives, just the covered images.
+  regions      one map per class from the weights alone, W_L.T ... W_1.T with
+               the nonlinearities ignored: the region each class "looks at".
+               The same for every input, so --rows and --target do not apply.
+  jacobian     d y_k / d x_i for every output k, not only the target: one map
+               per output for each row, so --target does not apply.
+
+y_t is the output unit --target (default: each row's predicted class), the
+output activation a_L. Files written to the output folder (--out):
+
+  METHOD.csv   one row per explained digit: row, label, target, x0..x63
+               (regions: class, x0..x63; jacobian, long: row, output,
+               feature, value)
+  METHOD.png   each digit next to its map (at most the first {MAX_GRID_ROWS} rows);
+               regions.png: a panel per class; jacobian-rowR.png: a panel per
+               output for each row R (at most the first {MAX_JACOBIAN_PNGS} rows)"""
+
+EXPLAIN_EPILOG = """\
+examples:
+  handnet explain --model handnet-output/model.npz --method sensitivity
+  handnet explain --model handnet-output/model.npz --method gradxinput --rows 0:20 --target 3
+  handnet explain --model handnet-output/model.npz --method occlusion --window 3 3 --rows 3 5 7
+  handnet explain --model handnet-output/model.npz --method regions
+  handnet explain --model handnet-output/model.npz --method jacobian --rows 0 --out /tmp/why"""
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -209,6 +260,40 @@ def build_parser():
                      help="also compare the gradient along one random direction v: g.v against "
                           "[J(theta + h v) - J(theta - h v)] / 2h, which checks every entry at once")
     check.set_defaults(run=_run_gradcheck, parser=check)
+
+    # -- explain -------------------------------------------------------------
+    explain = commands.add_parser(
+        "explain", help="explain a saved digit model: which pixels its outputs depend on (CSV and PNGs)",
+        description=EXPLAIN_DESCRIPTION, epilog=EXPLAIN_EPILOG, formatter_class=_HelpFormatter)
+    what = explain.add_argument_group("what to explain")
+    what.add_argument("--model", required=True, metavar="PATH",
+                      help="the model to explain: a .npz written by handnet train or hn.save, with 64 "
+                           "inputs (the digits' pixels)")
+    what.add_argument("--method", required=True, metavar="METHOD",
+                      help="how to explain it: %s (each is described above)" % ", ".join(EXPLAIN_METHODS))
+    what.add_argument("--rows", nargs="+", metavar="ROWS", default=None,
+                      help="which of the 1797 shipped digits to explain: a range START:STOP (0:8 is rows "
+                           "0 to 7) and/or row numbers (3 5 7) (default: 0:8)")
+    what.add_argument("--target", type=int, default=None, metavar="CLASS",
+                      help="the output unit to explain, 0..K-1, the same for every row "
+                           "(default: each row's predicted class)")
+    occ = explain.add_argument_group("occlusion")
+    occ.add_argument("--window", type=int, nargs="+", metavar="N", default=None,
+                     help="height and width in pixels of the patch that is covered; one number for a "
+                          "square (default: %d %d)" % DEFAULT_WINDOW)
+    occ.add_argument("--stride", type=int, default=None, metavar="S",
+                     help="how many pixels the window moves per step (default: %d)" % DEFAULT_STRIDE)
+    occ.add_argument("--baseline", type=float, default=None, metavar="VALUE",
+                     help="the value covered pixels are set to; 0 is blank paper "
+                          "(default: %g)" % DEFAULT_BASELINE)
+    out = explain.add_argument_group("image and output")
+    out.add_argument("--image-shape", type=int, nargs=2, metavar=("H", "W"), default=None,
+                     help="how the 64 inputs form an image, row by row; H x W must be 64 "
+                          "(default: %d %d)" % DIGITS_IMAGE_SHAPE)
+    out.add_argument("--out", default=DEFAULT_EXPLAIN_OUT, metavar="DIR",
+                     help="folder for METHOD.csv and the PNGs; created if needed, existing files are "
+                          "replaced (default: %(default)s)")
+    explain.set_defaults(run=_run_explain)
     return parser
 
 
@@ -373,3 +458,238 @@ def _gradcheck_data(net, samples, seed):
     X = rng.standard_normal((samples, n_in))
     return (X, rng.integers(0, n_labels, samples),
             f"{samples} standard-normal rows (seed {seed}) with random labels 0..{n_labels - 1}")
+
+
+# ----------------------------------------------------------------------------
+# handnet explain
+# ----------------------------------------------------------------------------
+
+#: Per method: what the PNG's colour bar shows and the figure's title.
+_EXPLAIN_LABELS = {
+    "sensitivity": ("value / max", "Sensitivity |d y_t / d x_i|"),
+    "gradxinput": ("value / max", "Gradient x input  x_i * d y_t / d x_i"),
+    "occlusion": ("value / max", "Occlusion: the drop of y_t when windows covering the pixel are blanked"),
+}
+
+
+def _run_explain(args):
+    import difflib
+
+    import handnet as hn
+
+    from . import explain
+
+    method = args.method
+    if method not in EXPLAIN_METHODS:
+        close = difflib.get_close_matches(method, EXPLAIN_METHODS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"--method: expected one of {', '.join(EXPLAIN_METHODS)}, got {method!r}{hint}")
+    occlusion_only = {"--window": args.window, "--stride": args.stride, "--baseline": args.baseline}
+    given = [name for name, value in occlusion_only.items() if value is not None]
+    if given and method != "occlusion":
+        raise ValueError(f"{', '.join(given)}: only used by --method occlusion, not {method}")
+    if method == "regions":
+        given = [name for name, value in (("--rows", args.rows), ("--target", args.target)) if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: --method regions maps every class from the weights alone, "
+                             "for no particular input; leave out --rows and --target")
+    if method == "jacobian" and args.target is not None:
+        raise ValueError("--target: --method jacobian explains every output unit; leave out --target")
+    out_dir = args.out
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"--out: {out_dir!r} exists and is not a folder")
+
+    net = hn.load(args.model)
+    n_in, K = net.layer_sizes[0], net.layer_sizes[-1]
+    if n_in != DIGITS_INPUTS:
+        raise ValueError(f"--model: {args.model} takes {n_in} inputs, but from the command line handnet "
+                         f"explains only models of the shipped 8x8 digits ({DIGITS_INPUTS} inputs); for "
+                         "other data use the Python API, e.g. hn.explain.sensitivity(net, X)")
+    shape = _explain_image_shape(args.image_shape)
+    if args.target is not None and not 0 <= args.target < K:
+        raise ValueError(f"--target: expected an output unit in 0..{K - 1} (the model has {K} outputs), "
+                         f"got {args.target}")
+    X, y = hn.datasets.load_digits()
+    rows = _explain_rows(args.rows, len(X))
+    window = stride = baseline = None
+    if method == "occlusion":
+        window = _explain_window(args.window, shape)
+        stride = DEFAULT_STRIDE if args.stride is None else args.stride
+        if stride < 1:
+            raise ValueError(f"--stride: expected a positive number of pixels, got {stride}")
+        baseline = DEFAULT_BASELINE if args.baseline is None else args.baseline
+        if not np.isfinite(baseline):
+            raise ValueError(f"--baseline: expected a finite number, got {args.baseline}")
+
+    print(net)
+    if method == "regions":
+        print(f"region maps of {args.model}: one per class ({K}), from the weights alone")
+        paths = _explain_regions(net, shape, out_dir, explain)
+    else:
+        Xr, labels = X[rows], y[rows]
+        print(f"explaining {_describe_rows(rows)} of the shipped digits with {method}"
+              + ("" if method == "jacobian" else
+                 f", target {'the predicted class' if args.target is None else args.target}")
+              + (f", window {window[0]} x {window[1]}, stride {stride}, baseline {baseline:g}"
+                 if method == "occlusion" else ""))
+        if method == "jacobian":
+            paths = _explain_jacobian(net, Xr, rows, labels, shape, out_dir, explain)
+        else:
+            targets = explain.resolve_targets(net, Xr, args.target)
+            if method == "sensitivity":
+                A = explain.sensitivity(net, Xr, targets)
+            elif method == "gradxinput":
+                A = explain.gradient_x_input(net, Xr, targets)
+            else:
+                A = explain.occlusion(net, Xr, targets, window, stride=stride, baseline=baseline,
+                                         image_shape=shape)
+            paths = _explain_maps(method, A, Xr, rows, labels, targets, shape, out_dir)
+    print(f"wrote {len(paths)} files to {out_dir}{os.sep}")
+    for path in paths:
+        print(f"  {path}")
+    return EXIT_OK
+
+
+def _explain_image_shape(image_shape):
+    if image_shape is None:
+        return DIGITS_IMAGE_SHAPE
+    h, w = image_shape
+    if h < 1 or w < 1 or h * w != DIGITS_INPUTS:
+        raise ValueError(f"--image-shape: expected two positive sizes H W with H x W = {DIGITS_INPUTS} "
+                         f"(the digits' pixels), got {h} {w}")
+    return (h, w)
+
+
+def _explain_rows(tokens, n):
+    """['0:8'] -> [0..7]; ['3', '5', '7'] -> [3, 5, 7]; ranges and numbers may be mixed."""
+    if tokens is None:
+        return np.array(DEFAULT_EXPLAIN_ROWS)
+    rows = []
+    for token in tokens:
+        try:
+            if ":" in token:
+                start, stop = token.split(":")
+                start = int(start) if start.strip() else 0
+                stop = int(stop) if stop.strip() else n
+                if start >= stop:
+                    raise ValueError(f"--rows: the range {token} is empty; START:STOP means START, "
+                                     "START+1, ..., STOP-1")
+                picked = list(range(start, stop))
+            else:
+                picked = [int(token)]
+        except ValueError as exc:
+            if str(exc).startswith("--rows"):
+                raise
+            raise ValueError(f"--rows: expected row numbers (3 5 7) or ranges START:STOP (0:8), "
+                             f"got {token!r}") from None
+        bad = [r for r in picked if not 0 <= r < n]
+        if bad:
+            raise ValueError(f"--rows: the shipped digits have {n} rows, 0..{n - 1}; got {bad[0]} "
+                             f"(from {token!r})")
+        rows.extend(picked)
+    return np.array(rows, dtype=np.int64)
+
+
+def _explain_window(window, shape):
+    h, w = shape
+    if window is None:
+        window = DEFAULT_WINDOW
+    if len(window) == 1:
+        window = (window[0], window[0])
+    if len(window) != 2:
+        raise ValueError(f"--window: expected a height and a width (or one number for a square), got "
+                         f"{' '.join(map(str, window))}")
+    wh, ww = window
+    if wh < 1 or ww < 1:
+        raise ValueError(f"--window: expected positive sizes, got {wh} {ww}")
+    if wh > h or ww > w:
+        raise ValueError(f"--window: a {wh} x {ww} window does not fit in the {h} x {w} image")
+    return (wh, ww)
+
+
+def _describe_rows(rows):
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    if np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):
+        return f"rows {rows[0]} to {rows[-1]}"
+    listed = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+    return f"{len(rows)} rows ({listed})"
+
+
+def _write_csv(path, frame):
+    from .io import atomic_write
+
+    data = frame.to_csv(index=False).encode("utf-8")
+    return atomic_write(path, lambda fh: fh.write(data))
+
+
+def _feature_columns():
+    return [f"x{j}" for j in range(DIGITS_INPUTS)]
+
+
+def _explain_maps(method, A, Xr, rows, labels, targets, shape, out_dir):
+    """METHOD.csv (row, label, target, x0..x63) and METHOD.png (each digit next to its map)."""
+    import pandas as pd
+
+    from .explain.plots import _plot_row_maps
+
+    table = pd.DataFrame(A, columns=_feature_columns())
+    table.insert(0, "row", rows)
+    table.insert(1, "label", labels)
+    table.insert(2, "target", targets)
+    csv = _write_csv(os.path.join(out_dir, f"{method}.csv"), table)
+    shown = min(len(rows), MAX_GRID_ROWS)
+    cbar_label, title = _EXPLAIN_LABELS[method]
+    title += ("\neach map scaled to its own largest |value| (max); the numbers are in "
+              f"{method}.csv")
+    if shown < len(rows):
+        title += f"; the first {shown} of {len(rows)} rows"
+    png = os.path.join(out_dir, f"{method}.png")
+    _plot_row_maps(A[:shown], Xr[:shown], shape,
+                   titles=[f"target {t}" for t in targets[:shown]],
+                   image_titles=[f"row {r}: digit {d}" for r, d in zip(rows[:shown], labels[:shown])],
+                   title=title, cbar_label=cbar_label, path=png)
+    if shown < len(rows):
+        print(f"{method}.png shows the first {shown} of the {len(rows)} rows; {method}.csv has them all")
+    return [csv, png]
+
+
+def _explain_regions(net, shape, out_dir, explain):
+    """regions.csv (class, x0..x63) and regions.png (a panel per class)."""
+    import pandas as pd
+
+    from .explain.plots import plot_class_maps
+
+    maps = explain.region_maps(net)
+    table = pd.DataFrame(maps, columns=_feature_columns())
+    table.insert(0, "class", np.arange(len(maps)))
+    csv = _write_csv(os.path.join(out_dir, "regions.csv"), table)
+    png = os.path.join(out_dir, "regions.png")
+    plot_class_maps(maps, shape, title="Region maps  e_c W_L.T ... W_1.T (the weights alone)", path=png)
+    return [csv, png]
+
+
+def _explain_jacobian(net, Xr, rows, labels, shape, out_dir, explain):
+    """jacobian.csv (long: row, output, feature, value) and jacobian-rowR.png per row."""
+    import pandas as pd
+
+    from .explain.plots import plot_class_maps
+
+    J = explain.jacobian(net, Xr)                          # (N, K, D)
+    N, K, D = J.shape
+    table = pd.DataFrame({"row": np.repeat(rows, K * D),
+                          "output": np.tile(np.repeat(np.arange(K), D), N),
+                          "feature": np.tile(np.arange(D), N * K),
+                          "value": J.ravel()})
+    paths = [_write_csv(os.path.join(out_dir, "jacobian.csv"), table)]
+    shown = min(N, MAX_JACOBIAN_PNGS)
+    for i in range(shown):
+        png = os.path.join(out_dir, f"jacobian-row{rows[i]}.png")
+        if png in paths:                                      # a row asked for twice
+            continue
+        plot_class_maps(J[i], shape, titles=[f"output {k}" for k in range(K)],
+                        title=f"Jacobian d y_k / d x of row {rows[i]} (digit {labels[i]})", path=png)
+        paths.append(png)
+    if shown < N:
+        print(f"jacobian-rowR.png written for the first {shown} of the {N} rows; jacobian.csv has them all")
+    return paths

@@ -41,10 +41,11 @@ def test_attributions_rank_the_true_fields_first(trained):
         assert sorted(top) == sorted(data.relevant), f"{name}: top {k} fields {top}"
 
 
-def test_positive_control_irrelevant_fields_get_little(trained):
+def test_irrelevant_fields_get_little(trained):
+    """Every relevant field gets several times more occlusion than any irrelevant one
+    (measured: 27x for the positive control, 14x for the nonlinear one)."""
     data, net, X = trained
-    if data.relevant != ("Distance",):
-        pytest.skip("positive control only")
     table = field_summary(occlusion(net, X, 0, 1), data.fields)
-    others = table.drop(index="Distance")
-    assert table.loc["Distance", "sum"] > 10 * others["sum"].max()
+    relevant = table.loc[list(data.relevant), "sum"]
+    others = table.drop(index=list(data.relevant))["sum"]
+    assert relevant.min() > 5 * others.max()

@@ -24,6 +24,7 @@ matplotlib is imported only when one is drawn).
 from .fields import AGGREGATES, combine, field_attributions, field_summary
 from .gradients import gradient_x_input, input_gradient, jacobian, resolve_targets, sensitivity
 from .occlusion import normalize_max, occlusion, window_grid
+from .plots import plot_attribution_rows, plot_class_maps, plot_field_bars, plot_map
 from .regions import region_map, region_maps
 from .second_order import input_hessian, input_hessian_diag
 
@@ -34,4 +35,5 @@ __all__ = [
     "occlusion", "window_grid", "normalize_max",
     "field_attributions", "field_summary", "combine", "AGGREGATES",
     "resolve_targets",
+    "plot_map", "plot_class_maps", "plot_attribution_rows", "plot_field_bars",
 ]
