@@ -1,7 +1,6 @@
 """The known answers: after training on the delivery-time controls, attributions find the
 fields the target was built from (hn.datasets.make_delivery_times)."""
 
-import numpy as np
 import pytest
 
 import handnet as hn

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import handnet as hn
 from handnet.explain import combine, field_attributions, field_summary, normalize_max
 
 FIELDS = [("Store Number", 3), ("Market", 1), ("Hour", 2)]
