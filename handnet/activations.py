@@ -59,11 +59,13 @@ def sigmoid_function(z):
     Shapes: any -> same.
     """
     z = np.asarray(z, dtype=np.float64)
-    e = np.exp(-np.abs(z))                      # in (0, 1], never overflows
+    e = np.abs(z, out=np.empty_like(z))         # one work array, updated in place
+    np.negative(e, out=e)
+    np.exp(e, out=e)                            # e = exp(-|z|) in (0, 1], never overflows
     a = np.maximum(e, z >= 0)                   # the numerator: 1 if z >= 0 else e
     e += 1.0
     a /= e
-    return a
+    return a[()]                                # a 0-d input gives a scalar, as before
 
 
 def softplus(z):

@@ -249,20 +249,33 @@ def layer_preactivation(a_prev, W, b):
     return z
 
 
-def output_from_preactivation(net, z, layer):
+def output_from_preactivation(net, z, layer, unit=None):
     """a_L from a given pre-activation z_l of weight layer ``layer`` (0-based, like net.weights).
 
         a_l = f_l(z_l);  z_{l+1} = a_l @ W_{l+1} + b_{l+1};  ...;  a_L = f_L(z_L)
 
-    z (..., n_l) -> a_L (..., n_L); leading axes are folded into the rows of
-    each matrix product. Occlusion uses it: a window changes only z_1, so the
-    rest of the network runs forward from there.
+    z (..., N, n_l) -> a_L (..., N, n_L); leading axes are folded into the rows
+    of each matrix product. Occlusion uses it: a window changes only z_1, so
+    the rest of the network runs forward from there.
+
+    unit (N,) ints: return only a_L[..., i, unit_i], shape (..., N). For an
+    element-wise output only that unit is computed:
+    z_L[i, t] = a_{L-1}[i, :] . W_L[:, t] + b_L[t].
     """
+    last = net.n_layers - 1
+    one_unit = unit is not None and net.output.elementwise       # softmax needs every z_L
+    if one_unit and layer == last:
+        return net.output.f(z[..., np.arange(z.shape[-2]), unit])
     a = net.activation(layer).f(z)
-    for l in range(layer + 1, net.n_layers):
-        z = layer_preactivation(a, net.weights[l], net.biases[l])
-        a = net.activation(l).f(z)
-    return a
+    for l in range(layer + 1, last if one_unit else last + 1):
+        a = net.activation(l).f(layer_preactivation(a, net.weights[l], net.biases[l]))
+    if unit is None:
+        return a
+    if not one_unit:
+        return a[..., np.arange(a.shape[-2]), unit]
+    z_t = np.einsum("...im,mi->...i", a, net.weights[last][:, unit])   # a_{L-1} . W_L[:, t]
+    z_t += net.biases[last][unit]
+    return net.output.f(z_t)
 
 
 def predict_from_output(out, output_name):

@@ -46,11 +46,15 @@ def reference_occlusion(net, X, t, window, stride, baseline, shape):
 
 @given(D=st.integers(1, 12), window=st.integers(1, 12), stride=st.integers(1, 5),
        n_rows=st.integers(1, 4), seed=st.integers(0, 1000), baseline_kind=st.sampled_from(
-           ["zero", "scalar", "row", "per-row"]))
-def test_1d_occlusion_matches_the_reference(D, window, stride, n_rows, seed, baseline_kind):
+           ["zero", "scalar", "row", "per-row"]),
+       hidden_sizes=st.lists(st.integers(1, 5), max_size=3),
+       hidden=st.sampled_from(["sigmoid", "tanh", "relu", "identity"]),
+       output=st.sampled_from(["sigmoid", "softmax", "identity"]))
+def test_1d_occlusion_matches_the_reference(D, window, stride, n_rows, seed, baseline_kind,
+                                            hidden_sizes, hidden, output):
     window = min(window, D)
     rng = np.random.default_rng(seed)
-    net = random_net([D, 4, 3], "tanh", "softmax", seed)
+    net = random_net([D] + hidden_sizes + [3], hidden, output, seed)
     X = rng.normal(size=(n_rows, D))
     t = rng.integers(0, 3, size=n_rows)
     baseline = {"zero": 0.0, "scalar": 0.3, "row": rng.normal(size=D),
@@ -229,3 +233,18 @@ def test_bad_X_is_named(small):
         occlusion(net, np.zeros((2, 5)), 0, 2)
     with pytest.raises(ValueError, match=r"X: expected finite numbers"):
         occlusion(net, np.full((1, 6), np.inf), 0, 2)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_threads_give_the_numbers_of_one_thread(workers):
+    net = random_net([16, 6, 3], seed=9)
+    X = np.random.default_rng(9).normal(size=(13, 16))
+    one = occlusion(net, X, None, (2, 2), image_shape=(4, 4), workers=1)
+    many = occlusion(net, X, None, (2, 2), image_shape=(4, 4), workers=workers, chunk_size=3)
+    np.testing.assert_allclose(many, one, rtol=1e-13, atol=1e-16)
+
+
+def test_bad_workers_is_named(small):
+    net, X = small
+    with pytest.raises(ValueError, match=r"workers: expected a positive integer, got 0"):
+        occlusion(net, X, 0, 2, workers=0)

@@ -23,6 +23,7 @@ Maps built on the input gradient:
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -39,6 +40,7 @@ __all__ = [
     "gradient_x_input",
     "jacobian",
     "row_chunks",
+    "for_each_chunk",
 ]
 
 #: What is differentiated: the output activation a_L ("output") or the pre-activation z_L.
@@ -98,14 +100,43 @@ def resolve_targets(net, X, target, output=None):
     return arr.astype(np.int64)
 
 
-def row_chunks(n_rows, per_row, chunk_size=None):
+def row_chunks(n_rows, per_row, chunk_size=None, parts=1):
     """Slices of at most ``chunk_size`` rows; by default as many rows as keep
-    a working array of ``per_row`` numbers per row under CHUNK_ELEMENTS."""
+    a working array of ``per_row`` numbers per row under CHUNK_ELEMENTS, and
+    at least ``parts`` slices when there are that many rows (one per worker)."""
     if chunk_size is None:
-        chunk_size = max(1, CHUNK_ELEMENTS // max(1, per_row))
+        chunk_size = max(1, min(CHUNK_ELEMENTS // max(1, per_row), -(-n_rows // parts)))
     else:
         chunk_size = V.as_positive_int(chunk_size, "chunk_size")
     return [slice(s, min(s + chunk_size, n_rows)) for s in range(0, n_rows, chunk_size)]
+
+
+def default_workers():
+    """The CPU cores this process may use (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                       # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def for_each_chunk(work, chunks, workers=None):
+    """Call work(rows) for every slice of rows, on up to ``workers`` threads.
+
+    NumPy releases the GIL inside its element-wise loops (exp, divide, ...),
+    which run on one core; two chunks on two threads run them on two cores.
+    work must write only its own rows of the result. workers: None = every
+    core this process may use; 1 = in this thread, one chunk after another.
+    """
+    workers = default_workers() if workers is None else V.as_positive_int(workers, "workers")
+    if workers == 1 or len(chunks) == 1:
+        for rows in chunks:
+            work(rows)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+        for done in [pool.submit(work, rows) for rows in chunks]:
+            done.result()                        # re-raises an exception from a worker
 
 
 # ----------------------------------------------------------------------------

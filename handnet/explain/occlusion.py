@@ -14,8 +14,8 @@ over an image of shape image_shape) with starts 0, s, 2s, ...: there are
 ceil((size - w) / s) + 1 of them per axis and the last is cut off at the
 edge, so every feature is covered when s <= w. These are exactly the
 positions and the averaging of Captum's ``Occlusion``, so the numbers can be
-compared with it. (A feature no window covers, possible when s > w, gets 0;
-Captum divides 0 by 0 there.)
+compared with it. (A stride larger than the window leaves features that no
+window covers: handnet gives them 0, Captum refuses such a stride.)
 
 Speed. x^(p) differs from x only inside the window, so its first
 pre-activation is
@@ -25,7 +25,7 @@ pre-activation is
 a product of the window's few features with their rows of W_1, instead of a
 full (D x n_1) product per window. Only the layers above the first run
 forward for each window. All windows of a chunk of rows are one batch;
-chunks keep memory bounded.
+chunks keep memory bounded and run on one thread per CPU core.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import _validate as V
 from ..network import output_from_preactivation
-from .gradients import resolve_targets, row_chunks
+from .gradients import default_workers, for_each_chunk, resolve_targets, row_chunks
 
 __all__ = ["occlusion", "window_grid", "window_counts", "normalize_max", "NORMALIZE"]
 
@@ -88,7 +88,7 @@ def window_grid(shape, window, stride):
 # ----------------------------------------------------------------------------
 
 def occlusion(net, X, target, window, stride=1, baseline=0.0, image_shape=None, normalize=None,
-              *, chunk_size=None):
+              *, chunk_size=None, workers=None):
     """Occlusion attributions (N, D): equation (2) with the drops (1), Captum's numbers.
 
     X            (N, D) inputs
@@ -101,6 +101,8 @@ def occlusion(net, X, target, window, stride=1, baseline=0.0, image_shape=None, 
     image_shape  None (the D features form one axis) or e.g. (8, 8); must multiply to D
     normalize    None, or "max": divide each row by its largest |value| (a zero row stays 0)
     chunk_size   rows per batch (default: sized to keep working arrays near 32 MB)
+    workers      threads that process batches at once (default: one per CPU core;
+                 NumPy's element-wise loops use one core each). 1 = no threads.
     """
     D = net.layer_sizes[0]
     X = V.as_inputs(X, D)
@@ -127,14 +129,18 @@ def occlusion(net, X, target, window, stride=1, baseline=0.0, image_shape=None, 
 
     A = np.empty((N, D))
     per_row = P * (W + 3 * max(net.layer_sizes[1:]))
-    for rows in row_chunks(N, per_row, chunk_size):
+    workers = default_workers() if workers is None else V.as_positive_int(workers, "workers")
+
+    def occlude_rows(rows):
         n = rows.stop - rows.start
         shift = np.zeros((n, D + 1))
         np.subtract(X[rows], base if base.shape[0] == 1 else base[rows], out=shift[:, :D])
         z1 = first_preactivation_occluded(zs[0][rows], shift[:, index], W1_windows)   # (P, n, n_1)
-        y_occluded = output_from_preactivation(net, z1, 0)[:, np.arange(n), t[rows]]  # (P, n)
+        y_occluded = output_from_preactivation(net, z1, 0, unit=t[rows])              # (P, n)
         drops = y_t[rows] - y_occluded                                              # (P, n)
         A[rows] = mean_over_windows(drops, M, covered)
+
+    for_each_chunk(occlude_rows, row_chunks(N, per_row, chunk_size, parts=workers), workers)
     return normalize_max(A) if normalize == "max" else A
 
 
