@@ -150,7 +150,7 @@ def first_preactivation_occluded(z1, shift_windows, W1_windows):
     z1 (n, n_1); shift_windows (n, P, W) = (x - b) at each window's features;
     W1_windows (P, W, n_1)  ->  (P, n, n_1): one small product per window position.
     """
-    change = np.matmul(shift_windows.transpose(1, 0, 2), W1_windows)     # (P, n, n_1)
+    change = np.einsum("ipq,pqk->pik", shift_windows, W1_windows, optimize=True)   # (P, n, n_1)
     np.subtract(z1[None], change, out=change)
     return change
 
