@@ -56,6 +56,14 @@ def random_problem(layer_sizes, hidden, output, cost, n_rows, seed):
     return net, X, Y
 
 
+def random_net(sizes, hidden="sigmoid", output="sigmoid", seed=0, scale=0.8):
+    """A network whose weights AND biases are drawn from N(0, scale^2), seeded."""
+    rng = np.random.default_rng(seed)
+    net = hn.MLP(sizes, hidden=hidden, output=output, seed=seed)
+    net.params = rng.normal(scale=scale, size=net.n_params)
+    return net
+
+
 def away_from_kinks(net, X, margin=1e-3):
     """True when no ReLU pre-activation is within ``margin`` of 0 (finite differences are valid)."""
     if net.hidden.name != "relu":

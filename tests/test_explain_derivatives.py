@@ -15,16 +15,9 @@ from hypothesis import strategies as st
 import handnet as hn
 from handnet.explain import (gradient_x_input, input_gradient, input_hessian, input_hessian_diag,
                              jacobian, region_map, region_maps, sensitivity)
-from conftest import HIDDEN, assert_gradients_close, away_from_kinks, central_difference
+from conftest import HIDDEN, assert_gradients_close, away_from_kinks, central_difference, random_net
 
 OUTPUTS = ("sigmoid", "softmax", "identity")
-
-
-def random_net(sizes, hidden, output, seed, scale=0.8):
-    rng = np.random.default_rng(seed)
-    net = hn.MLP(sizes, hidden=hidden, output=output, seed=seed)
-    net.params = rng.normal(scale=scale, size=net.n_params)
-    return net
 
 
 def output_of(net, k):

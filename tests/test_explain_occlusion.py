@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import handnet as hn
 from handnet.explain import gradient_x_input, normalize_max, occlusion, window_grid
-
-
-def random_net(sizes, hidden="sigmoid", output="sigmoid", seed=0):
-    rng = np.random.default_rng(seed)
-    net = hn.MLP(sizes, hidden=hidden, output=output, seed=seed)
-    net.params = rng.normal(scale=0.8, size=net.n_params)
-    return net
+from conftest import random_net
 
 
 def reference_occlusion(net, X, t, window, stride, baseline, shape):
