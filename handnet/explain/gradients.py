@@ -171,8 +171,11 @@ def input_gradient(net, X, target=None, *, wrt="output"):
     X (N, D); target int, (N,) ints or None (the predicted class)  ->  (N, D).
     wrt="preactivation" differentiates z_L[t] (the logit) instead of a_L[t].
     """
-    check_wrt(wrt)
-    X = V.as_inputs(X, net.layer_sizes[0])
+    return _input_gradient(net, V.as_inputs(X, net.layer_sizes[0]), target, check_wrt(wrt))
+
+
+def _input_gradient(net, X, target, wrt):
+    """input_gradient for an X (N, D) that is already checked."""
     zs, acts = net.forward_pass(X, check=False)
     t = resolve_targets(net, X, target, output=acts[-1])
     E = V.one_hot_matrix(t, net.layer_sizes[-1])
@@ -194,7 +197,7 @@ def gradient_x_input(net, X, target=None, *, absolute=False, wrt="output"):
     X (N, D) -> (N, D).
     """
     X = V.as_inputs(X, net.layer_sizes[0])
-    g = input_gradient(net, X, target, wrt=wrt)
+    g = _input_gradient(net, X, target, check_wrt(wrt))
     if absolute:
         np.abs(g, out=g)
     g *= X
