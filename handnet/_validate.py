@@ -149,6 +149,11 @@ def as_number(value, name):
     return v
 
 
+def is_integer(value):
+    """True for Python and NumPy integers, False for bools (True is not the index 1)."""
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def as_positive_int(value, name, *, allow_none=False):
     if value is None and allow_none:
         return None

@@ -22,7 +22,6 @@ Maps built on the input gradient:
 
 from __future__ import annotations
 
-import numbers
 import os
 
 import numpy as np
@@ -80,7 +79,7 @@ def resolve_targets(net, X, target, output=None):
                              f"to explain, an int in 0..{K - 1}")
         output = net.forward_pass(X, check=False)[1][-1] if output is None else output
         return np.argmax(output, axis=1).astype(np.int64)
-    if isinstance(target, (numbers.Integral, np.integer)) and not isinstance(target, bool):
+    if V.is_integer(target):
         if not 0 <= target < K:
             raise ValueError(f"target: expected an output unit in 0..{K - 1} (the network has "
                              f"{K} outputs), got {target}")

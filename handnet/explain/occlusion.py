@@ -30,8 +30,6 @@ chunks keep memory bounded and run on one thread per CPU core.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import _validate as V
@@ -181,17 +179,13 @@ def normalize_max(A):
 # Arguments
 # ----------------------------------------------------------------------------
 
-def _is_int(v):
-    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
 def _check_image_shape(image_shape, D):
     if image_shape is None:
         return (D,)
-    if _is_int(image_shape):
+    if V.is_integer(image_shape):
         image_shape = (image_shape,)
     if not isinstance(image_shape, (tuple, list)) or not image_shape or \
-            not all(_is_int(n) and n > 0 for n in image_shape):
+            not all(V.is_integer(n) and n > 0 for n in image_shape):
         raise ValueError(f"image_shape: expected a tuple of positive ints like (8, 8), got {image_shape!r}")
     shape = tuple(int(n) for n in image_shape)
     if int(np.prod(shape)) != D:
@@ -202,9 +196,9 @@ def _check_image_shape(image_shape, D):
 
 def _check_sizes(value, name, shape):
     d = len(shape)
-    if _is_int(value):
+    if V.is_integer(value):
         value = (value,) * d
-    if not isinstance(value, (tuple, list)) or not all(_is_int(v) for v in value):
+    if not isinstance(value, (tuple, list)) or not all(V.is_integer(v) for v in value):
         raise TypeError(f"{name}: expected an int or a tuple of {d} ints, got {value!r}")
     if len(value) != d:
         raise ValueError(f"{name}: expected {d} size(s), one per axis of the input shape {shape}, "

@@ -20,11 +20,10 @@ dark on white.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from .._validate import _describe, as_real_array
+from .._validate import _describe, as_real_array, is_integer
 from ..plots import _finish, _heatmap, _new_figure
 
 __all__ = ["plot_map", "plot_class_maps", "plot_attribution_rows", "plot_field_bars"]
@@ -63,8 +62,7 @@ def _as_image_shape(image_shape, D, name="image_shape"):
     if isinstance(image_shape, (str, bytes)) or not hasattr(image_shape, "__len__"):
         raise TypeError(f"{name}: expected (height, width), got {_describe(image_shape)}")
     shape = tuple(image_shape)
-    if len(shape) != 2 or not all(isinstance(s, (numbers.Integral, np.integer)) and not isinstance(s, bool)
-                                  for s in shape):
+    if len(shape) != 2 or not all(is_integer(s) for s in shape):
         raise TypeError(f"{name}: expected two integers (height, width), got {image_shape!r}")
     h, w = (int(s) for s in shape)
     if h < 1 or w < 1:
@@ -109,7 +107,7 @@ def _as_fields(fields, D):
         if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
             raise TypeError(f"fields: expected (name, width) pairs, got {item!r} at index {i}")
         name, width = item
-        if isinstance(width, bool) or not isinstance(width, (numbers.Integral, np.integer)) or width < 1:
+        if not is_integer(width) or width < 1:
             raise ValueError(f"fields: expected a positive integer width, got {width!r} for field {name!r}")
         names.append(str(name))
         widths.append(int(width))

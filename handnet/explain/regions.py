@@ -19,10 +19,9 @@ input_gradient or occlusion to explain one input.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .. import _validate as V
 from ..backprop import activation_error
 
 __all__ = ["region_maps", "region_map", "project_back"]
@@ -46,7 +45,7 @@ def region_maps(net):
 def region_map(net, c):
     """The region map of class (output unit) c: e_c W_L.T ... W_1.T.   -> (D,)."""
     K = net.layer_sizes[-1]
-    if isinstance(c, (bool, np.bool_)) or not isinstance(c, (numbers.Integral, np.integer)):
+    if not V.is_integer(c):
         raise TypeError(f"c: expected a class index, an int in 0..{K - 1}, got {type(c).__name__} {c!r}")
     if not 0 <= c < K:
         raise ValueError(f"c: expected a class index in 0..{K - 1} (the network has {K} outputs), got {c}")
