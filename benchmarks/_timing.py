@@ -228,6 +228,27 @@ def run_settings(script, settings, child_args):
     return results
 
 
+def main_over_threads(script, argv, parse_args, run_child, summary=None):
+    """The ``main`` of a benchmark whose only setting is the BLAS thread count.
+
+    As a child (``--child``) it runs ``run_child(args)``; otherwise it re-runs
+    ``script`` once per ``--threads`` setting (default "default,1", "default"
+    with --quick), passes the results to ``summary`` and prints the total time.
+    """
+    args = parse_args(argv)
+    if args.child:
+        run_child(args)
+        return 0
+    threads = (args.threads or ("default" if args.quick else "default,1")).split(",")
+    t0 = time.perf_counter()
+    results = run_settings(os.path.abspath(script), [(t.strip(), "default") for t in threads],
+                           strip_options(argv, ("--threads",)))
+    if summary is not None:
+        summary(results)
+    print(f"({time.perf_counter() - t0:.0f} s in all)")
+    return 0
+
+
 def strip_options(argv, names):
     """argv without the options ``names`` (each taking one value, '--x v' or '--x=v')."""
     out, skip = [], False

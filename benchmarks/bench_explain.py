@@ -619,17 +619,7 @@ def summary(results):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    if args.child:
-        run_child(args)
-        return 0
-    threads = (args.threads or ("default" if args.quick else "default,1")).split(",")
-    t0 = time.perf_counter()
-    results = T.run_settings(os.path.abspath(__file__), [(t.strip(), "default") for t in threads],
-                             T.strip_options(argv, ("--threads",)))
-    summary(results)
-    print(f"({time.perf_counter() - t0:.0f} s in all)")
-    return 0
+    return T.main_over_threads(__file__, argv, parse_args, run_child, summary)
 
 
 if __name__ == "__main__":

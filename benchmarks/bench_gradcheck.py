@@ -141,16 +141,7 @@ def run_child(args):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    if args.child:
-        run_child(args)
-        return 0
-    threads = (args.threads or ("default" if args.quick else "default,1")).split(",")
-    t0 = time.perf_counter()
-    T.run_settings(os.path.abspath(__file__), [(t.strip(), "default") for t in threads],
-                   T.strip_options(argv, ("--threads",)))
-    print(f"({time.perf_counter() - t0:.0f} s in all)")
-    return 0
+    return T.main_over_threads(__file__, argv, parse_args, run_child)
 
 
 if __name__ == "__main__":

@@ -198,11 +198,7 @@ def small():
     (dict(window=2, target=[0, 1, 2]), r"target: expected 2 output units \(one per row of X\), got 3"),
 ])
 def test_bad_arguments_are_clear_value_errors(small, kwargs, match):
-    net, X = small
-    kwargs = dict(kwargs)
-    target = kwargs.pop("target", 0)
-    with pytest.raises(ValueError, match=match):
-        occlusion(net, X, target, **kwargs)
+    call_with_bad_argument(small, kwargs, ValueError, match)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -213,10 +209,14 @@ def test_bad_arguments_are_clear_value_errors(small, kwargs, match):
     (dict(window=2, target=True), r"target: expected an int"),
 ])
 def test_bad_argument_types_are_clear_type_errors(small, kwargs, match):
+    call_with_bad_argument(small, kwargs, TypeError, match)
+
+
+def call_with_bad_argument(small, kwargs, error, match):
     net, X = small
     kwargs = dict(kwargs)
     target = kwargs.pop("target", 0)
-    with pytest.raises(TypeError, match=match):
+    with pytest.raises(error, match=match):
         occlusion(net, X, target, **kwargs)
 
 
