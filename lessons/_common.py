@@ -1,0 +1,126 @@
+"""What every lesson shares: its command line, its output folder, PASS/FAIL lines and figures.
+
+A lesson module ends with
+
+    def main(argv=None):
+        run = start("taylor_series", __doc__, argv)   # parses --out DIR and --quick
+        run.say(f"e^1 from 8 terms: {value:.6f}")
+        run.expect("ln coefficients about 1 are 0, 1, -1/2, 1/3", ok, detail)
+        run.figure(fig, "partial_sums.png")          # written atomically into run.out
+        return run.finish()                           # 0 if every expectation passed, else 1
+
+    if __name__ == "__main__":
+        raise SystemExit(main())
+
+Figures are built as ``matplotlib.figure.Figure`` objects (no pyplot, so no
+GUI backend is ever needed) and saved as PNG files into ``lesson-output/<name>/``
+by default. ``--quick`` (or the environment variable HANDNET_LESSON_QUICK=1)
+shrinks training and timing so that the tests can run every lesson in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import textwrap
+from pathlib import Path
+
+__all__ = ["start", "LessonRun", "QUICK_ENV", "new_figure"]
+
+#: Set this environment variable to 1 to run every lesson in quick mode.
+QUICK_ENV = "HANDNET_LESSON_QUICK"
+
+
+def _quick_from_environment():
+    return os.environ.get(QUICK_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def new_figure(figsize=(6.0, 4.0)):
+    """A pyplot-free Figure with constrained layout (works headless, nothing left open)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+class LessonRun:
+    """One run of a lesson: where its figures go, whether it is quick, what it expected.
+
+    Attributes: name, out (Path), quick (bool), results (list of (label, passed, detail)),
+    written (list of Paths of the figures and files written).
+    """
+
+    def __init__(self, name, out, quick):
+        self.name = name
+        self.out = Path(out)
+        self.quick = bool(quick)
+        self.results = []
+        self.written = []
+
+    def say(self, text=""):
+        """Print a paragraph of the narrative (dedented, so triple-quoted text can be indented)."""
+        print(textwrap.dedent(text).strip("\n"))
+        print()
+
+    def table(self, frame, title=None):
+        """Print a pandas DataFrame (or anything printable) as part of the narrative."""
+        if title:
+            print(title)
+        text = frame.to_string() if hasattr(frame, "to_string") else str(frame)
+        print(text)
+        print()
+
+    def expect(self, label, passed, detail=""):
+        """Record and print one expectation: ``PASS label (detail)`` or ``FAIL label (detail)``."""
+        passed = bool(passed)
+        self.results.append((label, passed, detail))
+        suffix = f" ({detail})" if detail else ""
+        print(f"{'PASS' if passed else 'FAIL'}  {label}{suffix}")
+        return passed
+
+    def path(self, filename):
+        """The path of a file in this lesson's output folder (the folder is created)."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        return self.out / filename
+
+    def figure(self, fig, filename):
+        """Save ``fig`` as ``out/filename`` (PNG, atomically) and print where it went."""
+        from handnet.plots import save_figure
+
+        path = save_figure(fig, self.path(filename))
+        self.written.append(Path(path))
+        print(f"wrote {path}")
+        return Path(path)
+
+    def finish(self):
+        """Print the summary line and return the exit status: 0 if every expectation passed."""
+        failed = [label for label, passed, _ in self.results if not passed]
+        total = len(self.results)
+        if failed:
+            print(f"\n{self.name}: {len(failed)} of {total} expectations FAILED: " + "; ".join(failed))
+            return 1
+        print(f"\n{self.name}: all {total} expectations passed; figures in {self.out}/")
+        return 0
+
+
+def start(name, doc, argv=None):
+    """Parse the lesson's command line (--out DIR, --quick) and print its title; return a LessonRun."""
+    first_line = (doc or name).strip().splitlines()[0]
+    parser = argparse.ArgumentParser(
+        prog=f"python -m lessons.{name}",
+        description=first_line,
+        epilog=f"Figures go to lesson-output/{name}/ unless --out is given. "
+               f"Set {QUICK_ENV}=1 for the same effect as --quick.",
+    )
+    parser.add_argument("--out", metavar="DIR", default=os.path.join("lesson-output", name),
+                        help="folder for the PNG figures (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="shrink training and timing so the lesson runs in a few seconds")
+    args = parser.parse_args(argv)
+    quick = args.quick or _quick_from_environment()
+    run = LessonRun(name, args.out, quick)
+    title = f"Lesson: {name}" + ("  [quick mode]" if quick else "")
+    print(title)
+    print("=" * len(title))
+    print(first_line)
+    print()
+    return run

@@ -1,0 +1,48 @@
+"""Every lesson runs headless from the project root in quick mode, writes its PNGs and meets its
+expectations; every lesson is a percent-format notebook and is listed, in order, in lessons/README.md."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lessons import LESSONS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_runs_in_quick_mode_and_writes_figures(name, tmp_path):
+    out = tmp_path / name
+    env = dict(os.environ, MPLBACKEND="Agg", HANDNET_LESSON_QUICK="1")
+    proc = subprocess.run([sys.executable, "-m", f"lessons.{name}", "--out", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("PASS") for line in lines), f"{name} states no expectation"
+    assert not [line for line in lines if line.startswith("FAIL")], proc.stdout
+    pngs = sorted(out.glob("*.png"))
+    assert pngs, f"{name} wrote no PNG into {out}"
+    for png in pngs:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+        assert f"wrote {png}" in proc.stdout, f"{png.name} was written but not announced"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_is_a_percent_format_notebook(name):
+    text = (ROOT / "lessons" / f"{name}.py").read_text()
+    assert text.count("# %%") >= 3, "cells are marked with '# %%'"
+    assert "# %% [markdown]" in text, "prose cells are marked with '# %% [markdown]'"
+    assert 'if __name__ == "__main__":' in text
+
+
+def test_lesson_index_lists_every_lesson_in_teaching_order():
+    index = (ROOT / "lessons" / "README.md").read_text()
+    listed = re.findall(r"python -m lessons\.(\w+)", index)
+    assert listed == list(LESSONS)
+    readme = (ROOT / "README.md").read_text()
+    assert "lessons/README.md" in readme
