@@ -19,7 +19,6 @@ of 1, so neither method dominates only because its numbers are larger.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .. import _validate as V
 from ..datasets import field_slices
@@ -63,6 +62,8 @@ def field_attributions(A, fields, how="sum"):
     """
     if how not in AGGREGATES:
         raise ValueError(f"how: expected one of {AGGREGATES}, got {how!r}")
+    import pandas as pd  # imported when used, so `import handnet.explain` stays light
+
     A, names, starts, widths = _field_blocks(A, fields)
     return pd.DataFrame(_aggregate(A, starts, widths, how), columns=names)
 
@@ -76,6 +77,8 @@ def field_summary(A, fields):
       rank              1 for the largest "sum", 2 for the next, ...
     sorted by rank. A (N, D) or (D,).
     """
+    import pandas as pd
+
     A, names, starts, widths = _field_blocks(A, fields)
     absA = np.abs(A)
     table = pd.DataFrame({"start": starts, "width": widths}, index=pd.Index(names, name="field"))
