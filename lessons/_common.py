@@ -21,14 +21,36 @@ shrinks training and timing so that the tests can run every lesson in seconds.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+import re
 import textwrap
 from pathlib import Path
 
-__all__ = ["start", "LessonRun", "QUICK_ENV", "new_figure"]
+__all__ = ["start", "LessonRun", "QUICK_ENV", "new_figure", "wrap_paragraphs"]
 
 #: Set this environment variable to 1 to run every lesson in quick mode.
 QUICK_ENV = "HANDNET_LESSON_QUICK"
+
+
+#: Width the narrative is wrapped to.
+WIDTH = 96
+
+_LAYOUT_LINE = re.compile(r"^(\s|[-*\u2022] |\d+[.)] )")
+
+
+def wrap_paragraphs(text, width=WIDTH):
+    """Dedent ``text`` (as a docstring: the first line may start right after the quotes) and re-wrap
+    each prose paragraph; lists, tables and indented lines are kept as they are."""
+    paragraphs = re.split(r"\n\s*\n", inspect.cleandoc(text))
+    out = []
+    for paragraph in paragraphs:
+        lines = paragraph.splitlines()
+        if any(_LAYOUT_LINE.match(line) for line in lines):
+            out.append(paragraph)
+        else:
+            out.append(textwrap.fill(" ".join(paragraph.split()), width))
+    return "\n\n".join(out)
 
 
 def _quick_from_environment():
@@ -57,8 +79,13 @@ class LessonRun:
         self.written = []
 
     def say(self, text=""):
-        """Print a paragraph of the narrative (dedented, so triple-quoted text can be indented)."""
-        print(textwrap.dedent(text).strip("\n"))
+        """Print the narrative: dedented, each prose paragraph re-wrapped to WIDTH columns.
+
+        Paragraphs are separated by blank lines. A paragraph is printed as it is (not
+        re-wrapped) when a line starts with whitespace or a list marker ("- ", "* ", "1. "),
+        so lists, tables and equations on their own lines keep their layout.
+        """
+        print(wrap_paragraphs(text))
         print()
 
     def table(self, frame, title=None):

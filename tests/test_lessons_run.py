@@ -42,7 +42,7 @@ def test_lesson_is_a_percent_format_notebook(name):
 
 def test_lesson_index_lists_every_lesson_in_teaching_order():
     index = (ROOT / "lessons" / "README.md").read_text()
-    listed = re.findall(r"python -m lessons\.(\w+)", index)
+    listed = re.findall(r"^\d+\. `python -m lessons\.(\w+)`", index, flags=re.M)
     assert listed == list(LESSONS)
     readme = (ROOT / "README.md").read_text()
     assert "lessons/README.md" in readme

@@ -1,0 +1,403 @@
+"""Comparing numpy scalars: what is slow, why, and the pitfall that is not about speed.
+
+Run from the project root:  python -m lessons.numpy_scalars  [--quick] [--out DIR]
+"""
+
+# %% [markdown]
+# # Comparing numpy scalars
+#
+# Index a float64 array and you do not get a Python `float` back: you get a
+# `numpy.float64`, a *numpy scalar*. Folk wisdom says comparing numpy scalars
+# is slow and that you should call `.item()` or `.tolist()` first. This lesson
+# measures that claim instead of repeating it. We time the same comparison
+# written fourteen ways, print the table sorted fastest first and draw it as a
+# bar chart. Then we look at why the slow cases are slow.
+#
+# Two facts come first, before any timing:
+#
+# * every way of writing the comparison gives the same truth value; only the
+#   speed and the *type* of the answer differ;
+# * `np.float64` is a subclass of Python's `float` (`isinstance(a, float)` is
+#   True), but it brings its own rich comparison (`np.float64.__lt__` is not
+#   `float.__lt__`), so `a < b` runs numpy's code, not CPython's.
+
+# %%
+import json
+import timeit
+
+import numpy as np
+import pandas as pd
+
+from lessons._common import new_figure, start
+
+#: Length of the array used for the per-element rows (iterating vs vectorised).
+N_ELEMENTS = 1000
+
+
+def comparison_namespace(n=N_ELEMENTS, seed=0):
+    """The operands every timed statement uses, drawn from one seeded array.
+
+    arr: (n,) float64; a, b: np.float64 taken from arr (what indexing gives);
+    x, y: the same values as Python floats; f: a as np.float32; za, zb: a, b as 0-d arrays;
+    lst: arr.tolist(); np: numpy itself (for np.less).
+    """
+    arr = np.random.default_rng(seed).random(n)
+    a, b = arr[0], arr[1]
+    return {"arr": arr, "lst": arr.tolist(), "a": a, "b": b, "x": float(a), "y": float(b),
+            "f": np.float32(a), "za": np.array(a), "zb": np.array(b), "np": np}
+
+
+# %% [markdown]
+# ## The contenders
+#
+# Each row is one Python statement. The scalar rows compare one pair of values;
+# the per-element rows compare all `N = 1000` elements of an array with 0.5, and
+# their time is divided by N so that every row reads "nanoseconds per comparison".
+#
+# * **Python**: two Python floats, a float and a constant, two constants;
+# * **numpy scalar**: two `np.float64`, an `np.float64` and a constant, and a
+#   `np.float32` against an `np.float64` (mixed dtypes);
+# * **convert first**: `float(a) < float(b)` and `a.item() < b.item()`;
+# * **ufunc**: two 0-d arrays (`np.array(a)`), and the ufunc `np.less(a, b)` called
+#   explicitly;
+# * **per element**: a Python loop over the array, over `arr.tolist()` (the
+#   conversion timed inside), over a list made beforehand, and the single
+#   vectorised call `arr < 0.5`.
+
+# %%
+#: (what is compared, kind, statement, True if the statement compares every element of arr).
+COMPARISONS = (
+    ("two Python floats", "Python", "x < y", False),
+    ("Python float vs constant", "Python", "x < 0.5", False),
+    ("constant vs constant", "Python", "0.25 < 0.5", False),
+    ("two np.float64", "numpy scalar", "a < b", False),
+    ("np.float64 vs constant", "numpy scalar", "a < 0.5", False),
+    ("np.float32 vs np.float64", "numpy scalar", "f < b", False),
+    ("convert with float() first", "convert first", "float(a) < float(b)", False),
+    ("convert with .item() first", "convert first", "a.item() < b.item()", False),
+    ("two 0-d arrays", "ufunc", "za < zb", False),
+    ("the ufunc itself", "ufunc", "np.less(a, b)", False),
+    ("loop over the array", "per element", "[v < 0.5 for v in arr]", True),
+    ("loop over arr.tolist() (timed inside)", "per element", "[v < 0.5 for v in arr.tolist()]",
+     True),
+    ("loop over a list made beforehand", "per element", "[v < 0.5 for v in lst]", True),
+    ("one vectorised call", "vectorised", "arr < 0.5", True),
+)
+
+#: The names comparison_namespace returns, bound as local variables inside timeit's function
+#: (so no statement pays for a global lookup).
+_NAMES = ("arr", "lst", "a", "b", "x", "y", "f", "za", "zb", "np")
+_SETUP = "; ".join(f"{name} = NS['{name}']" for name in _NAMES)
+
+
+def time_comparison(statement, namespace, number, repeat, per=1):
+    """Median over ``repeat`` timeit runs of ``number`` executions, in ns per comparison.
+
+    t = median_r (time of run r) / (number * per); ``per`` = comparisons in one execution.
+    """
+    timer = timeit.Timer(statement, setup=_SETUP, globals={"NS": namespace})
+    runs = timer.repeat(repeat=repeat, number=number)
+    return float(np.median(runs)) / (number * per) * 1e9
+
+
+def time_comparisons(namespace, number, repeat, loop_number):
+    """Time every row of COMPARISONS; a DataFrame (statement, what, kind, ns).
+
+    Scalar rows run ``number`` times per repeat, per-element rows ``loop_number`` times
+    (each execution compares len(arr) elements, so ns is divided by len(arr)).
+    """
+    n = len(namespace["arr"])
+    rows = []
+    for what, kind, statement, per_element in COMPARISONS:
+        ns = time_comparison(statement, namespace, loop_number if per_element else number, repeat,
+                             per=n if per_element else 1)
+        rows.append({"statement": statement, "what": what, "kind": kind, "ns": ns})
+    return pd.DataFrame(rows)
+
+
+# %% [markdown]
+# ## The table, fastest first
+#
+# Timings on a shared machine jitter by up to 2×, so each row is the *median* of
+# several repeats, and the lesson only compares rows measured side by side in the
+# same run. The ratio column divides every row by the fastest one.
+
+# %%
+def speed_table(timings):
+    """Sort by ns per comparison (fastest first) and add 'x fastest' = ns / min(ns).
+
+    timings: DataFrame with columns statement, what, kind, ns -> the same rows, ranked from 1.
+    """
+    table = timings.sort_values("ns", kind="stable").reset_index(drop=True)
+    table["x fastest"] = table["ns"] / table["ns"].min()
+    table.index = table.index + 1
+    return table[["statement", "what", "kind", "ns", "x fastest"]]
+
+
+def ratio(timings, slow_statement, fast_statement):
+    """ns(slow) / ns(fast) for two statements of the same timing run."""
+    ns = timings.set_index("statement")["ns"]
+    return float(ns[slow_statement] / ns[fast_statement])
+
+
+# %% [markdown]
+# ## Same answers, different types
+#
+# Speed aside, every statement must give the same truth values. We evaluate
+# each one once and reduce its answer to Python `bool`s: one bool for the scalar
+# rows, N bools for the per-element rows.
+
+# %%
+def comparison_results(namespace):
+    """Evaluate every statement of COMPARISONS once: {statement: tuple of Python bools}.
+
+    The types are kept separately: {statement: type name of the (first) result}.
+    """
+    local = dict(namespace)
+    values, types = {}, {}
+    for _, _, statement, _ in COMPARISONS:
+        result = eval(statement, {}, local)           # noqa: S307 - our own fixed statements
+        first = result[0] if isinstance(result, (list, np.ndarray)) and np.ndim(result) else result
+        types[statement] = type(first).__module__ + "." + type(first).__name__
+        values[statement] = tuple(bool(v) for v in np.ravel(np.asarray(result, dtype=object)))
+    return values, types
+
+
+# %% [markdown]
+# ## Why: who does the comparison
+#
+# A Python float comparison is a few machine instructions inside CPython:
+# unbox two C doubles, compare, return the `True`/`False` singleton.
+#
+# `np.float64 < np.float64` runs numpy's own comparison. In current numpy it has
+# a C fast path (numpy's `scalarmath.c.src`, which describes itself as "faster math
+# for array scalars that does not go through the ufunc machinery"): when both
+# operands are scalars it can turn into C doubles without any type promotion, it
+# compares them directly and returns a `numpy.bool`. That is why, measured below,
+# it costs about the same as the Python comparison. A Python constant on the
+# other side is a different type, which numpy must recognise and convert first:
+# a little dearer than two `np.float64`. The folk rule comes from older numpy
+# versions, whose scalar operators were slower; measure on yours.
+#
+# Everything else goes through the general machinery. Arrays never take the
+# scalar path: comparing two arrays, even 0-d ones, *is* a call of the ufunc
+# `np.less`, and so is calling `np.less(a, b)` on scalars yourself. A ufunc call
+# resolves the loop for the input dtypes, wraps the inputs as arrays, allocates
+# the output, runs a one-element inner loop and boxes the result as a
+# `numpy.bool`. Each step is cheap; together they are about a microsecond, which
+# dwarfs a one-instruction compare. Mixed dtypes (float32 against float64) need a
+# promotion step and also leave the fastest path.
+#
+# We can *see* the ufunc being called: an ndarray subclass with `__array_ufunc__`
+# records every ufunc numpy dispatches to on its behalf.
+#
+# `.item()` is the surprise: numpy documents `np.float64.item` as the "scalar
+# method identical to `ndarray.item`", i.e. the scalar is wrapped in a 0-d array
+# before its value is read, which costs more than the comparison it was meant to
+# speed up. `float(a)` reads the value directly. `arr.tolist()` converts the whole
+# array in one C loop, while `for v in arr` creates a fresh `np.float64` object
+# (allocation plus copy) for every element before comparing it.
+
+# %%
+class _UfuncRecorder(np.ndarray):
+    """An ndarray that records the name of every ufunc numpy calls on its behalf."""
+
+    calls = []
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _UfuncRecorder.calls.append(ufunc.__name__)
+        plain = [v.view(np.ndarray) if isinstance(v, _UfuncRecorder) else v for v in inputs]
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+
+def ufuncs_called_by_0d_comparison(value=0.25, other=0.5):
+    """The ufuncs dispatched by ``np.array(value) < other``: a list of names (expected ['less'])."""
+    _UfuncRecorder.calls = []
+    z = np.array(value).view(_UfuncRecorder)
+    result = z < other
+    return list(_UfuncRecorder.calls), bool(result)
+
+
+def comparison_owner(scalar_type=np.float64):
+    """Facts about who implements '<' for a numpy scalar type.
+
+    Returns {'subclass of float', 'own __lt__', 'item doc'}.
+    """
+    return {"subclass of float": issubclass(scalar_type, float),
+            "own __lt__": scalar_type.__lt__ is not float.__lt__,
+            "item doc": (scalar_type.item.__doc__ or "").strip().splitlines()[0]}
+
+
+# %% [markdown]
+# ## The real pitfall: the type of the answer
+#
+# `np.float64(1) > 0` is `numpy.bool`, not `bool`. It behaves like a bool in an
+# `if`, in `==` and in arithmetic, but:
+#
+# * `(np.float64(1) > 0) is True` is **False**: `True` is one specific object and
+#   `numpy.bool`'s True is another;
+# * `json.dumps` refuses `numpy.bool`, `np.int64` and `np.float32` (it accepts
+#   `np.float64` only because that one is a `float` subclass);
+# * `.item()` (or `bool(...)`, `float(...)`, `.tolist()` for arrays) gives plain
+#   Python objects that serialise fine. Here `.item()` is the right tool: it
+#   costs a microsecond once, at the boundary, not inside a loop.
+
+# %%
+def result_type_facts():
+    """What ``np.float64(1) > 0`` really is: {type, is True, == True, bool(...) is True}."""
+    r = np.float64(1) > 0
+    return {"type": type(r), "is bool": type(r) is bool, "is True": r is True,
+            "== True": bool(r == True), "bool(r) is True": bool(r) is True}  # noqa: E712
+
+
+def json_outcomes():
+    """json.dumps of numpy scalars and of their .item(): {label: the JSON text or 'TypeError'}."""
+    cases = {"np.float64(1.5)": np.float64(1.5), "np.float32(1.5)": np.float32(1.5),
+             "np.int64(3)": np.int64(3), "(np.float64(1) > 0)": np.float64(1) > 0}
+    out = {}
+    for label, value in cases.items():
+        for suffix, v in (("", value), (".item()", value.item())):
+            try:
+                out[label + suffix] = json.dumps(v)
+            except TypeError:
+                out[label + suffix] = "TypeError"
+    return out
+
+
+# %% [markdown]
+# ## The bar chart
+#
+# A horizontal bar per row, on a log scale (the rows span almost three orders of
+# magnitude), coloured by kind.
+
+# %%
+def plot_speed_table(table):
+    """Horizontal bars of ns per comparison (log scale), fastest at the top; returns the Figure."""
+    from matplotlib import colormaps
+    from matplotlib.patches import Patch
+
+    kinds = [kind for kind in dict.fromkeys(k for _, k, _, _ in COMPARISONS)]
+    colors = dict(zip(kinds, colormaps["tab10"].colors))
+    fig = new_figure((9.0, 5.5))
+    ax = fig.subplots()
+    y = np.arange(len(table))
+    ax.barh(y, table["ns"], color=[colors[k] for k in table["kind"]])
+    for yi, ns, r in zip(y, table["ns"], table["x fastest"]):
+        ax.text(ns * 1.05, yi, f"{ns:.0f} ns ({r:.1f}x)", va="center", fontsize=8)
+    labels = [s.replace("[v < 0.5 for v in ", "for v in ").rstrip("]") + ": v < 0.5"
+              if s.startswith("[") else s for s in table["statement"]]
+    ax.set_yticks(y, labels, fontfamily="monospace", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(right=table["ns"].max() * 6)
+    ax.set_xlabel("nanoseconds per comparison (median of repeats; log scale)")
+    ax.set_title(f"The same comparison written {len(table)} ways")
+    ax.legend(handles=[Patch(color=colors[k], label=k) for k in kinds], loc="upper right",
+              fontsize=8)
+    return fig
+
+
+# %%
+def main(argv=None):
+    run = start("numpy_scalars", __doc__, argv)
+    number, repeat, loop_number = (300, 3, 2) if run.quick else (20000, 7, 20)
+    ns = comparison_namespace()
+
+    values, types = comparison_results(ns)
+    scalar = {s: v for (_, _, s, per), v in zip(COMPARISONS, values.values()) if not per}
+    scalar.pop("0.25 < 0.5")                       # two constants: not the pair (a, b)
+    element = {s: v for (_, _, s, per), v in zip(COMPARISONS, values.values()) if per}
+    run.say(f"""
+        The operands: a = {float(ns['a']):.6f} and b = {float(ns['b']):.6f} (np.float64, taken
+        from a seeded array of {len(ns['arr'])}), x and y the same values as Python floats.
+        Each scalar statement says a < b is {next(iter(scalar.values()))[0]}; each per-element
+        statement finds {sum(next(iter(element.values())))} of {len(ns['arr'])} elements below 0.5.
+        """)
+    run.expect("every scalar statement gives the same truth value",
+               len(set(scalar.values())) == 1, f"{len(scalar)} statements")
+    run.expect("every per-element statement gives the same N truth values",
+               len(set(element.values())) == 1, f"{len(element)} statements")
+    type_table = pd.Series(types, name="type of the (first) answer").rename_axis("statement")
+    run.table(type_table.to_frame(), title="Same values, different types:")
+
+    timings = time_comparisons(ns, number, repeat, loop_number)
+    table = speed_table(timings)
+    run.table(table.round({"ns": 1, "x fastest": 2}),
+              title=f"ns per comparison, median of {repeat} repeats "
+                    f"({number} runs per scalar row, "
+                    f"{loop_number} x {len(ns['arr'])} per loop row):")
+
+    np_vs_py = ratio(timings, "a < b", "x < y")
+    const_vs_py = ratio(timings, "a < 0.5", "x < 0.5")
+    zero_d = ratio(timings, "za < zb", "x < y")
+    ufunc = ratio(timings, "np.less(a, b)", "x < y")
+    item = ratio(timings, "a.item() < b.item()", "a < b")
+    to_float = ratio(timings, "float(a) < float(b)", "a < b")
+    mixed = ratio(timings, "f < b", "a < b")
+    loop_arr = ratio(timings, "[v < 0.5 for v in arr]", "[v < 0.5 for v in lst]")
+    loop_tolist = ratio(timings, "[v < 0.5 for v in arr]", "[v < 0.5 for v in arr.tolist()]")
+    vector = ratio(timings, "[v < 0.5 for v in arr]", "arr < 0.5")
+    verdict = (f"So on this numpy ({np.__version__}) comparing two np.float64 costs about what\n"
+               f"        comparing two Python floats costs (within 1.5x)." if np_vs_py < 1.5 else
+               f"On this numpy ({np.__version__}) comparing two np.float64 costs {np_vs_py:.1f}x\n"
+               f"        what comparing two Python floats costs.")
+    run.say(f"""
+        Measured in this run (ratios of rows timed side by side):
+          np.float64 < np.float64      / float < float       = {np_vs_py:.2f}x
+          np.float64 < constant        / float < constant    = {const_vs_py:.2f}x
+          0-d array < 0-d array        / float < float       = {zero_d:.1f}x
+          np.less(a, b)                / float < float       = {ufunc:.1f}x
+          np.float32 < np.float64      / np.float64 < np.float64 = {mixed:.1f}x
+          a.item() < b.item()          / a < b               = {item:.1f}x  (slower!)
+          float(a) < float(b)          / a < b               = {to_float:.1f}x
+          loop over arr                / loop over a ready list = {loop_arr:.1f}x
+          loop over arr                / loop over arr.tolist() = {loop_tolist:.1f}x
+          loop over arr                / arr < 0.5 (vectorised) = {vector:.0f}x
+        {verdict}
+        What is slow is everything that goes through the ufunc machinery (0-d arrays, np.less),
+        calling .item() in the hot path, and boxing every element of an array into a new numpy
+        scalar by iterating over it. Fastest of all, by far, is not writing the loop.
+        """)
+    run.expect("a 0-d array comparison (a ufunc call) costs >= 3x a Python float comparison",
+               zero_d >= 3, f"measured {zero_d:.1f}x")
+    run.expect("np.less(a, b) costs >= 5x a Python float comparison", ufunc >= 5,
+               f"measured {ufunc:.1f}x")
+    run.expect("the vectorised arr < 0.5 is >= 5x faster per element than a loop over arr",
+               vector >= 5, f"measured {vector:.0f}x")
+
+    calls, answer = ufuncs_called_by_0d_comparison()
+    owner = comparison_owner()
+    run.say(f"""
+        np.array(0.25) < 0.5 dispatched to the ufuncs {calls} (answer {answer}).
+        np.float64 is a subclass of float: {owner['subclass of float']}; it has its own __lt__:
+        {owner['own __lt__']}. numpy's docstring of np.float64.item: "{owner['item doc']}"
+        """)
+    run.expect("a 0-d array comparison is a call of the ufunc np.less", calls == ["less"],
+               f"recorded {calls}")
+    run.expect("np.float64 subclasses float but compares with its own __lt__",
+               owner["subclass of float"] and owner["own __lt__"])
+
+    facts = result_type_facts()
+    outcomes = json_outcomes()
+    run.say(f"""
+        type(np.float64(1) > 0) is {facts['type'].__module__}.{facts['type'].__name__}
+        (a Python bool: {facts['is bool']}). (np.float64(1) > 0) is True -> {facts['is True']};
+        == True -> {facts['== True']}; bool(...) is True -> {facts['bool(r) is True']}.
+        """)
+    run.table(pd.Series(outcomes, name="json.dumps").rename_axis("value").to_frame(),
+              title="json.dumps of numpy scalars and of their .item():")
+    run.expect("np.float64(1) > 0 is a numpy.bool, and 'is True' is False",
+               facts["type"] is np.bool_ and not facts["is bool"] and not facts["is True"]
+               and facts["== True"] and facts["bool(r) is True"])
+    refused = [k for k, v in outcomes.items() if v == "TypeError"]
+    run.expect("json.dumps refuses numpy.bool, np.int64 and np.float32 but accepts their .item()",
+               sorted(refused) == sorted(["np.float32(1.5)", "np.int64(3)", "(np.float64(1) > 0)"])
+               and all(outcomes[k + ".item()"] != "TypeError" for k in refused),
+               f"refused: {', '.join(refused)}")
+
+    run.figure(plot_speed_table(table), "comparison_speed.png")
+    return run.finish()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
