@@ -1,0 +1,72 @@
+# handnet exercise: occlusion
+"""Exercise 7: occlusion, cover part of the input and watch the output drop.
+
+A window of ``window`` consecutive features slides over the D features of each
+row, starting at 0, s, 2s, ... (s = stride). There are
+
+    P = ceil((D - window) / s) + 1
+
+positions; the last one may stick out past the end and is then cut off at the
+edge (so every feature is covered when s <= window). For window position p,
+x^(p) is x with the covered features set to the baseline b, and
+
+    d_p     = y_k(x) - y_k(x^(p))                         the drop of output k
+    A[i, j] = mean of d_p over the windows p that cover feature j
+
+(These are the positions and the averaging of Captum's Occlusion.)
+
+Write the bodies marked ``raise NotImplementedError``; sigmoid and predict are given.
+"""
+
+import numpy as np
+
+
+def sigmoid(z):
+    """sigma(z) = 1 / (1 + exp(-z)), element-wise, without overflow (given)."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def predict(weights, biases, X):
+    """The network's outputs y = a_L (N, K) for X (N, D); a_l = sigma(a_{l-1} @ W_l + b_l) (given)."""
+    a = np.asarray(X, dtype=np.float64)
+    for W, b in zip(weights, biases):
+        a = sigmoid(a @ W + b)
+    return a
+
+
+def window_starts(D, window, stride):
+    """The first feature of every window position: [0, s, 2s, ...], P = ceil((D - window) / s) + 1 of them.
+
+    D: the number of features; window: its width (1 <= window <= D); stride: s >= 1.
+    Returns a list of P ints. For D = 8, window = 3, stride = 2: [0, 2, 4, 6]
+    (the window at 6 covers features 6 and 7 only: it is cut off at the edge).
+    """
+    # BEGIN SOLUTION
+    P = -(-(D - window) // stride) + 1          # ceil((D - window) / stride) + 1, in integers
+    return [p * stride for p in range(P)]
+    # END SOLUTION
+
+
+def occlusion(weights, biases, X, k, window, stride=1, baseline=0.0):
+    """Occlusion attributions A (N, D) of output unit k.
+
+    weights, biases: the network (as in predict); X (N, D); k: output unit in 0..K-1;
+    window, stride: ints as in window_starts; baseline: the number a covered feature is set to.
+    A[i, j] = mean over the windows covering feature j of  y_k(x_i) - y_k(x_i with the window covered).
+    """
+    # BEGIN SOLUTION
+    N, D = X.shape
+    y = predict(weights, biases, X)[:, k]
+    total = np.zeros((N, D))
+    count = np.zeros(D)
+    for start in window_starts(D, window, stride):
+        covered = slice(start, min(start + window, D))
+        X_covered = X.copy()
+        X_covered[:, covered] = baseline
+        drop = y - predict(weights, biases, X_covered)[:, k]
+        total[:, covered] += drop[:, None]
+        count[covered] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    # END SOLUTION
