@@ -72,6 +72,25 @@ def away_from_kinks(net, X, margin=1e-3):
     return all(np.min(np.abs(z)) > margin for z in zs[:-1])
 
 
+def run_cli(capsys, *argv):
+    """handnet.cli.main(argv) -> (exit status, stdout, stderr); arguments may be paths or numbers."""
+    from handnet import cli
+
+    status = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_line_error(status, out, err, *fragments):
+    """A usage error: exit status 2 and one line 'handnet: error: ...' naming every fragment."""
+    assert status == 2
+    assert err.startswith("handnet: error: ") and err.endswith("\n")
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
 @pytest.fixture(scope="session")
 def digits():
     return hn.datasets.load_digits()

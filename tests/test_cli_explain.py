@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import handnet as hn
+from conftest import assert_one_line_error, run_cli
 from handnet import cli, explain
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -16,21 +17,6 @@ FEATURES = [f"x{j}" for j in range(64)]
 EXPLAIN_OPTIONS = ["--model", "--method", "--rows", "--target", "--window", "--stride", "--baseline",
                    "--image-shape", "--out"]
 
-
-def run(capsys, *argv):
-    """main(argv) -> (exit status, stdout, stderr)."""
-    status = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def assert_one_line_error(status, err, *fragments):
-    assert status == 2
-    assert err.startswith("handnet: error: ") and err.endswith("\n")
-    assert err.count("\n") == 1, err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 def assert_png(path):
@@ -75,7 +61,7 @@ def check_map_csv(csv, rows, y, targets, expected):
 def test_sensitivity_default_rows_and_predicted_class(capsys, tmp_path, model, digits_data):
     path, net = model
     X, y = digits_data
-    status, out, err = run(capsys, "explain", "--model", path, "--method", "sensitivity", "--out", tmp_path)
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "sensitivity", "--out", tmp_path)
     assert status == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sensitivity.csv", "sensitivity.png"]
     assert_png(tmp_path / "sensitivity.png")
@@ -92,7 +78,7 @@ def test_sensitivity_default_rows_and_predicted_class(capsys, tmp_path, model, d
 def test_gradxinput_chosen_rows_and_target(capsys, tmp_path, model, digits_data):
     path, net = model
     X, y = digits_data
-    status, out, err = run(capsys, "explain", "--model", path, "--method", "gradxinput", "--rows", 7, 3, "10:12",
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "gradxinput", "--rows", 7, 3, "10:12",
                            "--target", 2, "--out", tmp_path)
     assert status == 0, err
     rows = [7, 3, 10, 11]
@@ -105,7 +91,7 @@ def test_gradxinput_chosen_rows_and_target(capsys, tmp_path, model, digits_data)
 def test_occlusion_passes_window_stride_baseline_and_image_shape(capsys, tmp_path, model, digits_data):
     path, net = model
     X, y = digits_data
-    status, out, err = run(capsys, "explain", "--model", path, "--method", "occlusion", "--rows", "0:2",
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "occlusion", "--rows", "0:2",
                            "--window", 3, 2, "--stride", 2, "--baseline", 0.5, "--image-shape", 4, 16,
                            "--out", tmp_path)
     assert status == 0, err
@@ -129,10 +115,10 @@ def test_occlusion_defaults_and_a_square_window(capsys, tmp_path, model, digits_
 
     monkeypatch.setattr(explain, "occlusion", spy)
     monkeypatch.setattr(cli, "_explain_maps", lambda *args: [])      # no figure: only the arguments
-    status, _, err = run(capsys, "explain", "--model", path, "--method", "occlusion", "--out", tmp_path)
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "occlusion", "--out", tmp_path)
     assert status == 0, err
     assert seen == {"window": (2, 2), "stride": 1, "baseline": 0.0, "image_shape": (8, 8)}
-    status, _, err = run(capsys, "explain", "--model", path, "--method", "occlusion", "--window", 3,
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "occlusion", "--window", 3,
                          "--out", tmp_path)
     assert status == 0, err
     assert seen["window"] == (3, 3)
@@ -140,7 +126,7 @@ def test_occlusion_defaults_and_a_square_window(capsys, tmp_path, model, digits_
 
 def test_regions_one_row_per_class(capsys, tmp_path, model):
     path, net = model
-    status, out, err = run(capsys, "explain", "--model", path, "--method", "regions", "--out", tmp_path)
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "regions", "--out", tmp_path)
     assert status == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["regions.csv", "regions.png"]
     csv = read_csv(tmp_path / "regions.csv")
@@ -154,7 +140,7 @@ def test_regions_one_row_per_class(capsys, tmp_path, model):
 def test_jacobian_long_csv_and_a_png_per_row(capsys, tmp_path, model, digits_data):
     path, net = model
     X, _ = digits_data
-    status, out, err = run(capsys, "explain", "--model", path, "--method", "jacobian", "--rows", 4, 1,
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "jacobian", "--rows", 4, 1,
                            "--out", tmp_path)
     assert status == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jacobian-row1.png", "jacobian-row4.png",
@@ -176,7 +162,7 @@ def test_jacobian_long_csv_and_a_png_per_row(capsys, tmp_path, model, digits_dat
 def test_the_figure_shows_at_most_a_few_rows(capsys, tmp_path, model, monkeypatch):
     path, _ = model
     monkeypatch.setattr(cli, "MAX_GRID_ROWS", 2)
-    status, out, err = run(capsys, "explain", "--model", path, "--method", "sensitivity", "--rows", "0:3",
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "sensitivity", "--rows", "0:3",
                            "--out", tmp_path)
     assert status == 0, err
     assert len(read_csv(tmp_path / "sensitivity.csv")) == 3          # the CSV has every row
@@ -189,24 +175,24 @@ def test_the_figure_shows_at_most_a_few_rows(capsys, tmp_path, model, monkeypatc
 
 
 def test_missing_model_is_a_one_line_error(capsys, tmp_path):
-    status, _, err = run(capsys, "explain", "--model", tmp_path / "missing.npz", "--method", "regions",
+    status, out, err = run_cli(capsys, "explain", "--model", tmp_path / "missing.npz", "--method", "regions",
                          "--out", tmp_path / "o")
-    assert_one_line_error(status, err, "missing.npz")
+    assert_one_line_error(status, out, err, "missing.npz")
     assert not (tmp_path / "o").exists()
 
 
 def test_not_a_model_is_a_one_line_error(capsys, tmp_path):
     bad = tmp_path / "notes.npz"
     bad.write_text("not a model\n")
-    status, _, err = run(capsys, "explain", "--model", bad, "--method", "sensitivity", "--out", tmp_path / "o")
-    assert_one_line_error(status, err, "not a valid handnet model file")
+    status, out, err = run_cli(capsys, "explain", "--model", bad, "--method", "sensitivity", "--out", tmp_path / "o")
+    assert_one_line_error(status, out, err, "not a valid handnet model file")
 
 
 def test_a_model_that_is_not_for_the_digits_is_a_one_line_error(capsys, tmp_path):
     other = tmp_path / "other.npz"
     hn.save(hn.MLP([5, 3, 2], seed=0), other)
-    status, _, err = run(capsys, "explain", "--model", other, "--method", "sensitivity", "--out", tmp_path / "o")
-    assert_one_line_error(status, err, "--model", "5 inputs", "64 inputs", "Python API")
+    status, out, err = run_cli(capsys, "explain", "--model", other, "--method", "sensitivity", "--out", tmp_path / "o")
+    assert_one_line_error(status, out, err, "--model", "5 inputs", "64 inputs", "Python API")
     assert not (tmp_path / "o").exists()
 
 
@@ -237,8 +223,8 @@ def test_a_model_that_is_not_for_the_digits_is_a_one_line_error(capsys, tmp_path
 ])
 def test_bad_values_are_one_line_errors(capsys, tmp_path, model, argv, fragments):
     path, _ = model
-    status, out, err = run(capsys, "explain", "--model", path, "--out", tmp_path / "o", *argv)
-    assert_one_line_error(status, err, *fragments)
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--out", tmp_path / "o", *argv)
+    assert_one_line_error(status, out, err, *fragments)
     assert not (tmp_path / "o").exists()                  # nothing written
 
 
@@ -246,8 +232,8 @@ def test_out_must_be_a_folder(capsys, tmp_path, model):
     path, _ = model
     file = tmp_path / "a-file"
     file.write_text("x")
-    status, _, err = run(capsys, "explain", "--model", path, "--method", "regions", "--out", file)
-    assert_one_line_error(status, err, "--out", "not a folder")
+    status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "regions", "--out", file)
+    assert_one_line_error(status, out, err, "--out", "not a folder")
 
 
 @pytest.mark.parametrize("argv", [
@@ -259,7 +245,7 @@ def test_out_must_be_a_folder(capsys, tmp_path, model):
     ["explain", "--model", "m.npz", "--method", "sensitivity", "--image-shape", "8"],
 ])
 def test_usage_errors_exit_2(capsys, argv):
-    status, _, err = run(capsys, *argv)
+    status, out, err = run_cli(capsys, *argv)
     assert status == 2
     assert "usage: handnet explain" in err and "error:" in err
     assert "Traceback" not in err
@@ -271,7 +257,7 @@ def test_usage_errors_exit_2(capsys, argv):
 
 
 def test_help_explains_every_method_and_option(capsys):
-    status, out, _ = run(capsys, "explain", "--help")
+    status, out, _ = run_cli(capsys, "explain", "--help")
     assert status == 0
     lines = out.splitlines()
     for method in ("sensitivity", "gradxinput", "occlusion", "regions", "jacobian"):
@@ -295,7 +281,7 @@ def test_explain_options_all_have_help_and_the_list_is_complete():
 
 
 def test_top_level_help_lists_explain(capsys):
-    status, out, _ = run(capsys, "--help")
+    status, out, _ = run_cli(capsys, "--help")
     assert status == 0
     assert any(line.strip().startswith("explain ") for line in out.splitlines())
     assert "handnet explain --model" in out
