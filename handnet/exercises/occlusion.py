@@ -58,15 +58,14 @@ def occlusion(weights, biases, X, k, window, stride=1, baseline=0.0):
     """
     # BEGIN SOLUTION
     N, D = X.shape
-    y = predict(weights, biases, X)[:, k]
-    total = np.zeros((N, D))
-    count = np.zeros(D)
-    for start in window_starts(D, window, stride):
-        covered = slice(start, min(start + window, D))
-        X_covered = X.copy()
-        X_covered[:, covered] = baseline
-        drop = y - predict(weights, biases, X_covered)[:, k]
-        total[:, covered] += drop[:, None]
-        count[covered] += 1
+    starts = np.array(window_starts(D, window, stride))
+    P = len(starts)
+    j = np.arange(D)
+    covers = (j >= starts[:, None]) & (j < starts[:, None] + window)   # (P, D): window p covers feature j
+    X_covered = np.where(covers[:, None, :], baseline, X)              # (P, N, D): all windows at once
+    y = predict(weights, biases, X)[:, k]                               # (N,)
+    y_covered = predict(weights, biases, X_covered.reshape(P * N, D))[:, k].reshape(P, N)
+    total = (y - y_covered).T @ covers                                  # (N, D): the drops summed
+    count = covers.sum(axis=0)                                          # (D,): windows covering j
     return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     # END SOLUTION
