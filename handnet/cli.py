@@ -962,7 +962,8 @@ def _run_validate(args):
     if bad:
         print(f"\n{len(bad)} of {len(validations)} exercises are not valid ({runs})")
         return EXIT_FAILED
-    print(f"all {len(validations)} exercises valid: references PASS and student copies TODO on {runs}")
+    which = f"all {len(validations)} exercises" if len(validations) > 1 else f"'{validations[0].exercise}' is"
+    print(f"{which} valid: references PASS and student copies TODO on {runs}")
     return EXIT_OK
 
 

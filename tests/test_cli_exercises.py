@@ -184,7 +184,7 @@ def test_validate_one_exercise_passes(capsys):
     assert all(r[-1] == "ok" for r in rows)
     n = str(len(SIGMOID_CHECKS))
     assert [r[-6:-3] for r in rows] == [[n, "0", "0"]] * 2 + [["0", "0", n]] * 2          # PASS FAIL TODO
-    assert "all 1 exercises valid" in out and "seed 4" in out
+    assert "'sigmoid' is valid" in out and "seed 4" in out
 
 
 def test_validate_exits_1_when_a_reference_has_no_solution_blocks(capsys, tmp_path, monkeypatch):
