@@ -374,8 +374,10 @@ def test_console_script_is_installed():
 
 
 def test_import_handnet_stays_light():
-    """Neither the package, nor its command, nor its plotting module imports the drawing libraries."""
-    code = ("import sys, handnet, handnet.cli, handnet.plots\n"
+    """Neither the package, nor its command, nor its plotting modules (training and explanations),
+    nor the exercises import the drawing libraries."""
+    code = ("import sys, handnet, handnet.cli, handnet.plots, handnet.explain, handnet.explain.plots, "
+            "handnet.exercises\n"
             "heavy = [m for m in ('matplotlib', 'seaborn', 'tqdm') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

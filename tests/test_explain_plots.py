@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -352,12 +350,6 @@ def test_row_maps_grid_rejects_mismatched_images():
 # --------------------------------------------------------------------------- #
 
 
-def test_importing_the_explain_plots_stays_light():
-    code = ("import sys, handnet, handnet.explain, handnet.explain.plots\n"
-            "heavy = [m for m in ('matplotlib', 'seaborn', 'tqdm') if m in sys.modules]\n"
-            "assert not heavy, heavy\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
 
 
 def test_explain_plots_do_not_use_pyplot_state():
