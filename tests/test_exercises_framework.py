@@ -11,7 +11,6 @@ import ast
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
