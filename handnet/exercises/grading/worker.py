@@ -361,7 +361,7 @@ class Guards:
         copy of handnet's source holds the reference solutions too; a path relative to a descriptor of
         a parent folder is caught this way as well)."""
         path = self._resolve(raw)
-        if path is None:
+        if path is None or self._under(path, [self.workdir]):
             return False
         if self._under(path, self.forbidden):
             return True
