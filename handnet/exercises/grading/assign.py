@@ -95,8 +95,8 @@ def assignment_readme(exercise, stub):
     lines += [f"| **total** | **{exercise.max_score:g}** |", "",
               "## Check your work", "", "```bash", f"handnet check {file}", "```", "",
               _paragraph(
-                  "runs every check, each in its own process (a crash or an endless loop only fails that "
-                  "check), prints a table with PASS, FAIL or TODO and the points, explains every failure, "
+                  "runs every check, your code in its own process for each (a crash or an endless loop only "
+                  "fails that check), prints a table with PASS, FAIL or TODO and the points, explains every failure, "
                   f"and writes `{exercise.name}.results.json` next to your file. TODO means the part is "
                   "not written yet. The exit status is 0 only when everything passes."), "",
               _paragraph(

@@ -56,7 +56,7 @@ OUTPUT_TAIL_LINES = 20
 @dataclass
 class CheckResult:
     """The outcome of one check on one file: status PASS, FAIL or TODO; score out of max_score;
-    output is what the student is shown; seconds the wall time of the check's subprocess."""
+    output is what the student is shown; seconds the wall time of the check, its child's start included."""
 
     exercise: str
     check: str
