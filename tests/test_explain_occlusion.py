@@ -191,7 +191,7 @@ def small():
     (dict(window=2, baseline=np.zeros(5)), r"baseline: expected a number, an array of shape \(6,\)"),
     (dict(window=2, baseline=np.zeros((3, 6))), r"baseline: .*got shape \(3, 6\)"),
     (dict(window=2, baseline=np.nan), r"baseline: expected finite numbers"),
-    (dict(window=2, normalize="sum"), r"normalize: expected None or 'max', got 'sum'"),
+    (dict(window=2, normalize="sum"), r"normalize: expected one of \(None, 'max'\), got str 'sum'"),
     (dict(window=2, target=3), r"target: expected an output unit in 0..2 .* got 3"),
     (dict(window=2, target=-1), r"target: expected an output unit in 0..2"),
     (dict(window=2, target=[0, 5]), r"target: expected output units in 0..2 .* got 5 at index 1"),

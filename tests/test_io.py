@@ -130,7 +130,7 @@ def test_save_then_load_in_the_current_folder(tmp_path, monkeypatch):
 
 
 def test_save_rejects_bad_arguments(tmp_path):
-    with pytest.raises(TypeError, match=r"^net: expected a handnet MLP, got str$"):
+    with pytest.raises(TypeError, match=r"^net: expected a handnet MLP, got str \(arguments in the order net, path\)$"):
         hn.save("net", tmp_path / "m.npz")
     with pytest.raises(TypeError, match=r"^path: expected a file path, got int$"):
         hn.save(random_net(), 5)

@@ -601,8 +601,9 @@ def test_confusion_matrix_from_one_hot():
 @pytest.mark.parametrize("y_true, y_pred, exc, pattern", [
     ([0, 1, 2], [0, 1], ValueError, r"^y_pred: expected 3 labels like y_true, got 2$"),
     ([], [], ValueError, r"^y_true: expected at least one label, got none$"),
-    ([0, -1], [0, 1], ValueError, r"^y_true: expected non-negative integer labels, got -1\.0 at index 1$"),
-    ([0, 1], [0, 0.5], ValueError, r"^y_pred: expected non-negative integer labels, got 0\.5 at index 1$"),
+    ([0, -1], [0, 1], ValueError, r"^y_true: expected integer class labels >= 0 \(class numbers 0\.\.K-1\), got -1 at index 1$"),
+    ([0, 1], [0, 0.5], ValueError, r"^y_pred: expected integer class labels >= 0 \(class numbers 0\.\.K-1\), got the fractional "
+                                      r"value 0\.5 at index 1$"),
     ([0, np.nan], [0, 1], ValueError, r"^y_true: expected finite numbers, got nan at index 1$"),
     ([0, 1], [0, np.inf], ValueError, r"^y_pred: expected finite numbers, got inf at index 1$"),
     (np.zeros((2, 2, 2)), [0, 1], ValueError, r"^y_true: expected labels \(m,\) or one-hot rows \(m, K\), "
