@@ -93,7 +93,8 @@ def as_real_array(value, name, *, ndim=None, limit=MAX_ABS, finite=True):
         big = np.abs(arr) > limit
         if np.any(big):
             where = tuple(int(i) for i in np.argwhere(big)[0])
-            raise ValueError(f"{name}: expected numbers of magnitude at most {limit:.0e}, got {arr[where]:.3g} "
+            raise ValueError(f"{name}: expected numbers of magnitude at most {limit:.0e}, got "
+                             f"{np.format_float_scientific(arr[where], precision=3, trim='-')} "
                              f"at index {_index_text(where)}; handnet computes in float64, where products "
                              "and squares of such numbers overflow: rescale the data "
                              "(e.g. hn.datasets.minmax_normalise)")

@@ -98,6 +98,8 @@ def combine(a, b):
     b = V.as_real_array(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"b: expected the shape of a, {a.shape}, got {b.shape}")
+    if a.ndim not in (1, 2):
+        raise ValueError(f"a: expected attributions of shape (N, D) or (D,), got shape {a.shape}")
     row = a.ndim == 1
     a = normalize_max(a[None, :] if row else a, "a")
     b = normalize_max(b[None, :] if row else b, "b")
