@@ -11,7 +11,7 @@ import handnet as hn
 
 from ..training import DEFAULTS
 from ._common import (DEFAULT_LAYERS, DEFAULT_OUT, DIGITS_CLASSES, DIGITS_INPUTS, EXIT_INTERRUPTED, EXIT_OK,
-                      add_activation_options, add_command, output_folder, print_written,
+                      add_activation_options, add_command, check_memory, output_folder, print_written,
                       write_csv)
 
 DEFAULT_TEST_SIZE = 0.2
@@ -100,6 +100,7 @@ def run(args):
         raise ValueError(f"--layers: the digits have {DIGITS_CLASSES} classes, so the last size must be "
                          f"{DIGITS_CLASSES}; got {' '.join(map(str, layers))}")
     out_dir = output_folder(args.out)
+    check_memory(layers, hn.datasets.DIGITS_SHAPE[0], ("--layers", "--layers"))
     net = hn.MLP(layers, hidden=args.hidden, output=args.output, seed=args.seed, init=args.init)
     X, y = hn.datasets.load_digits()
     X_train, X_test, y_train, y_test = hn.datasets.train_test_split(
