@@ -60,7 +60,8 @@ def numerical_gradient(f, theta, h=DEFAULT_H, indices=None):
     function or returns anything but one real number, a theta that is not
     finite numbers, indices outside 0..P-1, a step h lost in rounding
     (theta + h == theta) or leaving the range of the data, and an f that
-    returns nan or inf at theta +- h e_i (its central difference is no number).
+    returns nan or inf at theta +- h e_i, or values whose difference overflows
+    (the central difference is no number).
 
     This is a loop over parameters by nature: each entry needs its own two
     evaluations of f (every evaluation is itself vectorised over samples).
@@ -78,7 +79,13 @@ def numerical_gradient(f, theta, h=DEFAULT_H, indices=None):
                          f"(theta[{int(indices[j])}] = {theta.reshape(-1)[indices[j]]:g}, h = {h:g}); "
                          "the central difference there is not a number. Is theta +- h outside the "
                          "domain of f (a log of a negative number)? Choose a smaller h or another theta.")
-    return central_difference(f_plus, f_minus, h)
+    g = central_difference(f_plus, f_minus, h)
+    if not np.all(np.isfinite(g)):
+        j = int(np.argmax(~np.isfinite(g)))
+        raise ValueError(f"f: its values {f_plus[j]:g} at theta + h e_i and {f_minus[j]:g} at theta - h e_i "
+                         f"for index {int(indices[j])} differ by more than float64 can hold "
+                         "(the central difference overflows)")
+    return g
 
 
 def central_values(f, theta, h, indices):
