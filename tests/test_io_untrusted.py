@@ -26,7 +26,8 @@ import numpy as np
 import pytest
 
 import handnet as hn
-import handnet.io as hio
+import handnet._atomic as atomic
+import handnet.io  # noqa: F401  (hn.io below)
 
 LAYERS = {"W0": np.ones((3, 4)), "b0": np.zeros(4), "W1": np.ones((4, 2)), "b1": np.zeros(2)}
 
@@ -206,10 +207,10 @@ def test_brackets_inside_meta_strings_do_not_count_as_depth(tmp_path):
 
 
 def test_a_huge_meta_is_refused(tmp_path):
-    text = json.dumps({"hidden": "tanh", "padding": "x" * hio.MAX_META_CHARS})
+    text = json.dumps({"hidden": "tanh", "padding": "x" * hn.io.MAX_META_CHARS})
     np.savez(tmp_path / "m.npz", **LAYERS, meta=np.array(text))
     assert load_error(tmp_path / "m.npz").endswith(
-        f": 'meta' is {len(text)} characters long; a handnet meta is at most {hio.MAX_META_CHARS}")
+        f": 'meta' is {len(text)} characters long; a handnet meta is at most {hn.io.MAX_META_CHARS}")
 
 
 # ----------------------------------------------------------------------------
@@ -280,7 +281,7 @@ def test_an_os_error_names_the_path_not_the_temporary_file(tmp_path, monkeypatch
     def refused(src, dst):
         raise PermissionError(13, "Permission denied", src, dst)
 
-    monkeypatch.setattr(hio.os, "replace", refused)
+    monkeypatch.setattr(atomic.os, "replace", refused)
     target = tmp_path / "model.npz"
     with pytest.raises(PermissionError) as info:
         hn.save(net_(), target)
@@ -314,7 +315,7 @@ def test_save_accepts_the_path_types_load_accepts(tmp_path, kind):
 
 
 def temporaries(folder, name="model.npz"):
-    pattern = hio._temporary_pattern(os.path.join(folder, name))
+    pattern = atomic._temporary_pattern(os.path.join(folder, name))
     return sorted(n for n in os.listdir(folder) if pattern.fullmatch(n))
 
 
@@ -372,7 +373,7 @@ def test_a_killed_save_keeps_the_old_model_and_the_next_save_cleans_its_litter(t
     assert np.array_equal(hn.load(path).params, old.params)
 
 
-@pytest.mark.skipif(not hio._LOCKS, reason="flock")
+@pytest.mark.skipif(not atomic._LOCKS, reason="flock")
 def test_a_temporary_file_held_by_a_live_writer_is_kept(tmp_path):
     import fcntl
 
@@ -402,7 +403,7 @@ def test_only_this_targets_temporary_files_are_removed(tmp_path):
                                                           ".model.npz.link0000.tmp"])
 
 
-@pytest.mark.skipif(not hio._LOCKS, reason="flock")
+@pytest.mark.skipif(not atomic._LOCKS, reason="flock")
 def test_a_writer_whose_new_file_was_cleaned_before_it_locked_it_starts_again(tmp_path, monkeypatch):
     """The one gap in the protocol: a cleaner unlinks a writer's file between its creation and its
     lock. The writer sees st_nlink == 0 after locking and makes a new file."""
@@ -414,7 +415,7 @@ def test_a_writer_whose_new_file_was_cleaned_before_it_locked_it_starts_again(tm
     def flock_after_a_cleaner(fd, op):
         if not raced:
             raced.append(fd)
-            hio._remove_stale_temporaries(tmp_path / "model.npz")       # the cleaner wins the race
+            atomic._remove_stale_temporaries(tmp_path / "model.npz")       # the cleaner wins the race
         return real_flock(fd, op)
 
     monkeypatch.setattr(fcntl, "flock", flock_after_a_cleaner)
