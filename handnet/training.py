@@ -7,6 +7,13 @@ Full-batch by default: each epoch is one forward and one backward pass over
 all of X, and that same pass gives the cost and accuracy recorded for the
 parameters it was computed at, so the history costs nothing extra.
 
+The history records, for each epoch, the data loss on the training set
+(``loss``) and on the validation set (``val_loss``) -- the same quantity, so
+the two curves compare -- and apart from them the L2 penalty and the
+regularised J = loss + penalty (``cost``), which is what the steps descend.
+A run that is not learning (no new low of J, or accuracy at chance, for
+STALL_EPOCHS epochs) gets one TrainingWarning naming the likely cause.
+
 Ctrl-C stops cleanly: the network is left with the parameters of the last
 completed epoch (the last row of the history), and the history so far is
 returned with ``history.attrs["interrupted"] = True``.
