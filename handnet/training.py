@@ -42,8 +42,9 @@ __all__ = ["train", "momentum_step", "TrainingDiverged", "TrainingWarning", "DEF
 #: held-out accuracy on the shipped digits (tests/test_training.py checks it).
 DEFAULTS = {"epochs": 500, "lr": 2.0, "l2": 0.0, "momentum": 0.0}
 
-#: train warns when, for this many epochs, the cost has made no new low or the
-#: training accuracy has stayed at chance.
+#: train warns when, for this many epochs, the training accuracy has stayed at
+#: chance, or (for STALL_EPOCHS / (1 - momentum) epochs) the cost has made no
+#: new low while above half its first value.
 STALL_EPOCHS = 20
 
 
@@ -174,31 +175,34 @@ class _History:
 def _stuck(history, chance, lr, mu, stretch=STALL_EPOCHS):
     """Why training looks stuck after the history's last row, or None.
 
-    Stuck: the cost has made no new low in the last ``stretch`` epochs, or (classifiers) training
-    accuracy has been within 2 points of ``chance`` (the share of the most common class) for all
-    of them. The likely cause: steps too large when the cost went up in some of those epochs,
-    steps too small when it only crept down.
+    Stuck, either:
+    - the cost has made no new low in the last stretch / (1 - mu) epochs (momentum carries a step
+      on for about 1/(1 - mu) steps, so its cost may rise for a while and come back) while still
+      above half its first value (a run that has converged is not stuck); or
+    - (classifiers) training accuracy has been within 2 points of ``chance`` (the share of the
+      most common class) in each of the last ``stretch`` epochs.
+    The likely cause: steps too large when the cost went up in some of the last ``stretch``
+    epochs, steps too small when it only went down.
     """
-    if len(history.rows) <= stretch:
-        return None
-    costs = history.column("cost", stretch + 1)
-    all_costs = history.column("cost", len(history.rows))
-    no_new_low = np.min(costs[1:]) >= np.min(all_costs[:-stretch])
-    accuracy = history.column("accuracy", stretch + 1) if "accuracy" in history.rows[-1] else None
-    at_chance = accuracy is not None and np.all(accuracy <= chance + 0.02)
+    costs = history.column("cost", len(history.rows))
+    window = int(round(stretch / (1 - mu)))
+    no_new_low = (len(costs) > window and np.min(costs[-window:]) >= np.min(costs[:-window]) > costs[0] / 2)
+    at_chance = (len(costs) > stretch and "accuracy" in history.rows[-1]
+                 and bool(np.all(history.column("accuracy", stretch + 1) <= chance + 0.02)))
     if not (no_new_low or at_chance):
         return None
-    what = ("the cost has made no new low" if no_new_low else
-            f"training accuracy has stayed at chance ({chance:.0%}, the most common class)")
-    rises = int(np.sum(np.diff(costs) > 0))
+    what = (f"the cost has made no new low (still above half its first value) for {window} epochs"
+            if no_new_low else
+            f"training accuracy has stayed at chance ({chance:.0%}, the most common class) for {stretch} epochs")
+    rises = int(np.sum(np.diff(costs[-(stretch + 1):]) > 0))
     if rises:
         step = f"lr={lr:g}" + (f" with momentum={mu:g} (steps up to lr/(1 - momentum) = {lr / (1 - mu):g} "
                                "times the gradient)" if mu else "")
-        cause = (f"the cost rose in {rises} of them, so the steps are probably too large: {step}; "
+        cause = (f"the cost rose in {rises} of the last {stretch}, so the steps are probably too large: {step}; "
                  f"try lr={lr / 10:g}")
     else:
         cause = f"the cost only went down, so the steps may be too small: lr={lr:g} (or the inputs need scaling)"
-    return f"training looks stuck at epoch {history.last_epoch}: {what} for {stretch} epochs; {cause}"
+    return f"training looks stuck at epoch {history.last_epoch}: {what}; {cause}"
 
 
 def _check_l2(l2, lr, mu, m):

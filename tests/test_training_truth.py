@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 from conftest import HIDDEN, OUTPUT_COSTS, random_problem
-from hypothesis import assume, given
+from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 import handnet as hn
@@ -67,9 +67,12 @@ def test_a_few_epochs_are_exactly_the_update_equations(sizes, hidden, output_cos
     assume(output != "softmax" or sizes[-1] >= 2)
     net, X, Y = random_problem(sizes, hidden, output, cost, n_rows=11, seed=seed)
     plain = net.copy()
-    history = hn.train(net, X, Y, epochs=3, lr=0.05, l2=l2, momentum=mu, batch_size=batch_size, seed=seed,
-                       progress=False)
-    rows, theta = plain_training(plain, X, Y, 3, 0.05, l2, mu, batch_size, seed)
+    try:
+        history = hn.train(net, X, Y, epochs=3, lr=0.01, l2=l2, momentum=mu, batch_size=batch_size, seed=seed,
+                           progress=False)
+    except TrainingDiverged:      # a deep linear network can blow up in a few steps: not this test's case
+        reject()
+    rows, theta = plain_training(plain, X, Y, 3, 0.01, l2, mu, batch_size, seed)
     # The same floating-point operations in the same order: equal to the last bit ...
     np.testing.assert_array_equal(net.params, theta)
     np.testing.assert_array_equal(history[["epoch", "loss", "cost"]].to_numpy(), rows[:, [0, 1, 3]])
@@ -95,7 +98,7 @@ def test_the_old_readme_momentum_example_warns_that_lr_is_too_large(split):
     assert len(caught) == 1                                                     # once
     assert str(caught[0].message) == (
         f"training looks stuck at epoch {STALL_EPOCHS}: training accuracy has stayed at chance (10%, the most "
-        f"common class) for {STALL_EPOCHS} epochs; the cost rose in 11 of them, so the steps are probably too "
+        f"common class) for {STALL_EPOCHS} epochs; the cost rose in 11 of the last {STALL_EPOCHS}, so the steps are probably too "
         "large: lr=2 with momentum=0.9 (steps up to lr/(1 - momentum) = 20 times the gradient); try lr=0.2")
     assert caught[0].filename == __file__                                       # points at the caller
 
@@ -124,7 +127,8 @@ def test_a_cost_that_makes_no_new_low_warns():
     net.params = np.array([0.0, 0.0])
     # J = (1/2m) sum (w x + b - 2x)^2 has curvature mean(x^2) ~ 0.35 in w: lr = 5.7 gives |1 - lr c| = 1
     # in w (no progress, w flips sign) while b converges.
-    with pytest.warns(TrainingWarning, match=r"the cost has made no new low for 20 epochs; the cost rose in"):
+    with pytest.warns(TrainingWarning, match=r"the cost has made no new low \(still above half its first value\) for 20 epochs; the cost rose in "
+                                               r"\d+ of the last 20, so the steps are probably too large: lr=5\.7"):
         hn.train(net, x, 2 * x, lr=2 / np.mean(x ** 2), epochs=60, progress=False)
 
 
