@@ -159,7 +159,10 @@ def _fsync_folder(folder):
 #     (st_nlink == 0, a cleaner took it in that instant) starts again with a new file.
 #   - On Windows (no flock) a file that is open cannot be deleted, so the unlink fails for a live
 #     writer's file and the file stays.
-# Older handnet versions did not lock: a file one of them is writing at that moment could be taken.
+#   - On a file system where flock fails (some network mounts) writers go on unlocked, and cleaners,
+#     unable to lock anything there, remove nothing: litter stays rather than risk a live file.
+# The pattern's 8 characters [0-9a-z_] also cover the mkstemp names of older handnet versions, which
+# did not lock: a file one of those is writing at that very moment could be taken.
 
 try:
     import fcntl
@@ -191,7 +194,10 @@ def _create_temporary(path):
             continue
         if not _LOCKS:
             return fd, tmp
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:                   # a file system without flock: no cleaner can lock it either,
+            return fd, tmp                # so none will ever remove it
         if os.fstat(fd).st_nlink > 0:
             return fd, tmp
         os.close(fd)                      # a cleaner removed it before we locked it: start again

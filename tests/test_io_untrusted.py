@@ -423,3 +423,21 @@ def test_a_writer_whose_new_file_was_cleaned_before_it_locked_it_starts_again(tm
     hn.save(net, tmp_path / "model.npz")
     assert raced and sorted(os.listdir(tmp_path)) == ["model.npz"]
     assert np.array_equal(hn.load(tmp_path / "model.npz").params, net.params)
+
+
+@pytest.mark.skipif(not atomic._LOCKS, reason="flock")
+def test_a_file_system_without_flock_still_saves_and_never_cleans(tmp_path, monkeypatch):
+    """Where flock fails (some network file systems), saving works as before; no temporary file can
+    be locked by a cleaner either, so none is removed: litter stays rather than risk a live writer's."""
+    import errno
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    (tmp_path / ".model.npz.0123abcd.tmp").write_bytes(b"half a model")
+    net = net_()
+    hn.save(net, tmp_path / "model.npz")
+    assert np.array_equal(hn.load(tmp_path / "model.npz").params, net.params)
+    assert sorted(os.listdir(tmp_path)) == [".model.npz.0123abcd.tmp", "model.npz"]
