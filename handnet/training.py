@@ -236,9 +236,11 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
         penalty        (lambda / (2m)) sum W^2, m = training rows
         cost           J = loss + penalty, the quantity gradient descent minimises
 
-    A TrainingWarning (once) says when training looks stuck for STALL_EPOCHS
-    epochs: no new low of the cost, or accuracy at chance. TrainingDiverged is
-    raised when the cost becomes inf or NaN.
+    A TrainingWarning (once) says when training looks stuck: accuracy at chance
+    for STALL_EPOCHS epochs, or no new low of the cost (still above half its
+    first value) for STALL_EPOCHS / (1 - momentum) epochs; it names the likely
+    cause. TrainingDiverged is raised when the cost becomes inf or NaN; an l2
+    whose weight decay alone diverges (lr*l2/m >= 2(1 + momentum)) is refused.
 
     Ctrl-C is caught and training stops at the end of the current step; a
     second Ctrl-C stops at once and rolls back to the last recorded epoch.
