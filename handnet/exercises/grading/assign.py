@@ -122,7 +122,7 @@ def write_assignment(name, out_dir, force=False, registry=None):
     identical to what would be written are left as they are. Returns
     ``(written paths, backups)``.
     """
-    from ...io import atomic_write
+    from ..._atomic import atomic_write
 
     exercise = get_exercise(name, registry)
     out_dir = os.fspath(out_dir)

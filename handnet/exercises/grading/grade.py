@@ -368,7 +368,7 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
     grades = Grades(table, results, {(s, e): p for s, files in found.items() for e, p in files.items()}, notes,
                     flags=flags, containment=box.sentence, resumed=resumed)
     if out_dir is not None:
-        from ...io import atomic_write
+        from ..._atomic import atomic_write
 
         data = table.to_csv(index=False).encode("utf-8")
         csv_path = _free(os.path.join(out_dir, CSV_NAME), notes)
