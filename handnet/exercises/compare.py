@@ -35,7 +35,7 @@ import numpy as np
 
 from ..gradcheck import numerical_gradient, relative_error
 from .exercise import WrongAnswer
-from .grading.worker import Opaque
+from .grading.wire import Opaque
 
 __all__ = [
     "H",

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..compare import as_array, compare_arrays, entry_name, student_function
 from ..exercise import WrongAnswer
-from ..grading.worker import Quadratic, SumSin
+from ..grading.wire import Quadratic, SumSin
 from ..problems import debug_weights
 
 

@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from . import sandbox
-from .worker import Opaque, ProtocolError, decode, encode, frame, read_message
+from .wire import Opaque, ProtocolError, decode, encode, frame, read_message
 
 __all__ = ["StudentProcess", "Student", "StudentError", "Refused", "ChildGone", "LoadFailed",
            "DEFAULT_MEMORY", "format_student_exception", "OUTPUT_TAIL_BYTES"]
@@ -49,7 +49,9 @@ OUTPUT_TAIL_BYTES = 64 * 1024
 #: Seconds to wait for the output pipe to close once the tree is ended.
 PIPE_GRACE = 2.0
 
-_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+#: The files the child runs, copied into its folder (never imported from handnet there).
+_CHILD_FILES = [os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+                for name in ("worker.py", "wire.py", "guards.py")]
 _GRADER_TOKEN = f"{os.getpid()}:{secrets.token_hex(6)}"
 _LIVE = set()
 _LIVE_LOCK = threading.Lock()
@@ -170,10 +172,14 @@ class StudentProcess:
             student_path = os.path.join(self.workdir, filename)
             with open(student_path, "wb") as fh:
                 fh.write(source)
-            worker_path = os.path.join(self.workdir, "_handnet_worker.py")
-            shutil.copyfile(_WORKER, worker_path)
-            for path in (student_path, worker_path):
-                os.chmod(path, 0o644)
+            own = os.path.join(self.workdir, ".handnet-worker")
+            os.mkdir(own)
+            os.chmod(own, 0o755)
+            for source_file in _CHILD_FILES:
+                shutil.copyfile(source_file, os.path.join(own, os.path.basename(source_file)))
+                os.chmod(os.path.join(own, os.path.basename(source_file)), 0o644)
+            os.chmod(student_path, 0o644)
+            worker_path = os.path.join(own, "worker.py")
             package = os.path.dirname(os.path.abspath(handnet.__file__))
             cpu = int(self.timeout) + 2
             command = [sys.executable, "-I", "-B", worker_path,
