@@ -184,9 +184,9 @@ def main(argv=None):
         try:
             _wire.write_message(answers, {**answer, "refused": list(guards.refused)})
         except (TypeError, ValueError) as exc:        # e.g. json itself replaced by the student's code
-            _wire.write_message(answers, {"error": {"type": type(exc).__name__, "message": _wire.shorten(exc), "todo": False,
-                                              "exit": None, "where": None, "syntax": None},
-                                    "refused": list(guards.refused)})
+            failure = {"type": type(exc).__name__, "message": _wire.shorten(exc), "todo": False, "exit": None,
+                       "where": None, "syntax": None}
+            _wire.write_message(answers, {"error": failure, "refused": list(guards.refused)})
     stop.set()
 
 
