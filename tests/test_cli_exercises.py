@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +12,6 @@ import pytest
 
 from handnet import cli
 from handnet.exercises import EXERCISES
-from handnet.exercises.grading import runner
 from conftest import assert_one_line_error, run_cli
 from handnet.exercises.grading.assign import student_copy
 

@@ -228,6 +228,7 @@ TOY_CASES = {
     "function_exit": ("import sys\ndef add(a, b):\n    sys.exit(4)\n", "adds"),
     "os_exit": ("import os\ndef add(a, b):\n    print('about to leave')\n    os._exit(7)\n", "adds"),
     "reads_stdin": ("def add(a, b):\n    return int(input())\n", "adds"),
+    "stdlib": ("import subprocess, ctypes, json\ndef add(a, b):\n    return a + b\n", "adds"),
     "modules": ("import sys\ndef add(a, b):\n    return sorted(m for m in sys.modules\n"
                 "                  if m.split('.')[0] in ('handnet', 'pandas', 'matplotlib'))\n", "modules"),
 }
@@ -299,6 +300,11 @@ def test_the_students_code_cannot_hang_on_input(toy):
     result = toy[2]["reads_stdin"]
     assert result.status == "FAIL"
     assert result.output.startswith("EOFError")
+
+
+def test_importing_the_standard_library_is_fine(toy):
+    """subprocess and ctypes may be imported (using them to start programs or call C is refused)."""
+    assert toy[2]["stdlib"].status == "PASS", toy[2]["stdlib"].output
 
 
 def test_the_child_never_loads_handnet_or_pandas(toy):

