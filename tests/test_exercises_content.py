@@ -474,3 +474,22 @@ def test_numerical_gradients_are_accurate_to_about_1e_11():
         np.testing.assert_allclose(nb, db, rtol=0, atol=1e-10)
     for a, b in zip(params, [W for pair in zip(problem.weights, problem.biases) for W in pair]):
         np.testing.assert_array_equal(a, b)                 # the parameters are left as they were
+
+
+def test_every_planted_bug_gives_its_hints_through_the_grading_path_too(tmp_path):
+    """The same verdicts and hints when the checks call the bug's functions in a contained child
+    (one batch over every bug): nothing the in-process tests above see is lost on the wire."""
+    from handnet.exercises.grading.runner import run_checks
+
+    tasks, expected = [], []
+    for name in sorted(PLANTED):
+        path = str(write_bug(name, tmp_path))
+        exercise = exercise_name_of(path)
+        for check in EXERCISES[exercise].checks:
+            tasks.append((path, exercise, check.name))
+            expected.append((name, check.name, PLANTED[name].get(check.name)))
+    for (name, check, hint), result in zip(expected, run_checks(tasks, timeout=120)):
+        if hint is None:
+            assert result.status == "PASS", (name, check, result.output)
+        else:
+            assert result.status == "FAIL" and hint in result.output, (name, check, result.output)

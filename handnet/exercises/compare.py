@@ -29,6 +29,7 @@ the cost is wrong, not backprop.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,7 @@ __all__ = [
     "VARIANT_RTOL",
     "Part",
     "student_function",
+    "call_recording_warnings",
     "describe",
     "as_array",
     "as_number",
@@ -100,6 +102,22 @@ def student_function(module, name):
     if not callable(fn):
         raise WrongAnswer(f"{name}: expected a function, got {describe(fn)}")
     return fn
+
+
+def call_recording_warnings(fn, *args):
+    """(fn(*args), the messages of the RuntimeWarnings it raised), numpy warning on over/invalid/divide.
+
+    ``fn`` is a student's function: in-process (tests) the warnings are caught here; called in a
+    student's child process they are caught there and come back with the answer (``last_warnings``).
+    """
+    if hasattr(fn, "last_warnings"):
+        value = fn(*args)
+        return value, [message for category, message in fn.last_warnings if category == "RuntimeWarning"]
+    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", invalid="warn", divide="warn",
+                                                                     under="ignore"):
+        warnings.simplefilter("always")
+        value = fn(*args)
+    return value, [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
 
 
 def describe(value):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ...activations import sigmoid_function
-from ..compare import as_array, as_number, compare_arrays, student_function
+from ..compare import as_array, as_number, call_recording_warnings, compare_arrays, student_function
 from ..exercise import WrongAnswer
 
 
@@ -48,12 +46,8 @@ def check_sigmoid_stable(student, seed):
     z = SIGMOID_EXTREME_Z.copy()
     if seed is not None:
         z = np.random.default_rng(seed).permutation(z)
-    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", invalid="warn",
-                                                                     divide="warn", under="ignore"):
-        warnings.simplefilter("always")
-        value = sigmoid(z.copy())
+    value, problems = call_recording_warnings(sigmoid, z.copy())
     got = as_array(f"sigmoid(z) for z = {z.tolist()}", value, z.shape)
-    problems = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     where = f"sigmoid(z) for z = {z.tolist()}"
     if problems:
         raise WrongAnswer(f"{where}: numpy warned {'; '.join(sorted(set(problems)))!r}\n"

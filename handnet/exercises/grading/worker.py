@@ -25,6 +25,7 @@ import os
 import sys
 import threading
 import traceback
+import warnings
 
 import numpy as np
 
@@ -116,13 +117,16 @@ def _answer(module, message, path):
                           "where": None, "syntax": None}}
     functions = [a for a in args if isinstance(a, (_wire.Quadratic, _wire.SumSin))]
     try:
-        fn = getattr(module, name)
-        value = fn(*args, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fn = getattr(module, name)
+            value = fn(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - whatever the student's code raises, SystemExit too
         return {"error": describe_exception(exc, path)}
     return {"value": _wire.encode(value),
             "args": [_wire.encode(a) if isinstance(a, np.ndarray) else None for a in args],
-            "calls": sum(f.calls for f in functions)}
+            "calls": sum(f.calls for f in functions),
+            "warnings": [[type(w.message).__name__, _wire.shorten(w.message, 500)] for w in caught[:20]]}
 
 
 def _parse(argv):
