@@ -42,9 +42,9 @@ DEFAULT_MEMORY = 2 * 1024 ** 3
 #: Largest file the child may write, and how many files it may have open.
 FILE_SIZE_LIMIT = 64 * 1024 ** 2
 OPEN_FILES_LIMIT = 256
-#: Processes the child's user may have (counted per user over the whole machine: the child itself
-#: needs one, so this only stops fork bombs).
-PROCESS_LIMIT = 64
+#: Processes and threads the child's user may have. The kernel counts them per user over the whole
+#: machine (every check's child runs as the same user), so this is generous: it only stops fork bombs.
+PROCESS_LIMIT = 1024
 #: Bytes of the student's output kept (the tail).
 OUTPUT_TAIL_BYTES = 64 * 1024
 #: Seconds to wait for the output pipe to close once the tree is ended.

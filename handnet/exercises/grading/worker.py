@@ -157,14 +157,14 @@ def main(argv=None):
         except (AttributeError, ValueError):
             pass
     faulthandler.enable()                         # a segfault prints the Python stack to stderr
+    stop = threading.Event()                      # started first: threads count as processes below
+    threading.Thread(target=_guards.watch_grader, args=(requests, stop), daemon=True).start()
     _guards.set_limits(args.memory, args.cpu, args.file_size, args.open_files, args.processes)
     path = os.path.abspath(args.file)
     guards = _guards.Guards(os.path.dirname(path), args.forbid)
     _guards.disarm()
     sys.addaudithook(guards)
     sys.dont_write_bytecode = True
-    stop = threading.Event()
-    threading.Thread(target=_guards.watch_grader, args=(requests, stop), daemon=True).start()
 
     guards.active = True
     try:
@@ -196,9 +196,13 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    status = 0
     try:
         main()
+    except BaseException:  # noqa: BLE001 - the worker's own failure: said on stderr, exit status 70
+        traceback.print_exc()
+        status = 70
     finally:
         # Not sys.exit: the student's atexit handlers and non-daemon threads must not run on
         # (or keep the process alive) once the grading side is done.
-        os._exit(0)
+        os._exit(status)
