@@ -175,3 +175,15 @@ def as_seed(value, name="seed"):
         raise TypeError(f"{name}: expected a non-negative integer, None or a numpy Generator, "
                         f"got {_describe(value)}")
     return int(value)
+
+
+def as_int(value, name, *, minimum=None):
+    """A Python int (bools and floats refused), optionally at least ``minimum``, within int64."""
+    if not is_integer(value):
+        raise TypeError(f"{name}: expected an int, got {_describe(value)}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
+    if abs(value) > np.iinfo(np.int64).max // 2:
+        raise ValueError(f"{name}: expected an int of a sensible size (|{name}| < 2**62), got {value}")
+    return value
