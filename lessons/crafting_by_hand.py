@@ -277,7 +277,7 @@ def notebook_confusion(y_true, y_pred, n_classes=DIMENSIONS[-1]):
     return guesses
 
 
-def run_setting(data, dimensions, alpha, lam, steps, seed=SEED, init="normal", pairs=None):
+def run_setting(data, dimensions, alpha, lam, steps, seed=SEED, pairs=None):
     """Train one setting with hn.train (l2 = lam m, the notebook's steps) and measure it as the notebook
     meant to. -> (net, row dict with the notebook's columns and handnet's)."""
     X_train, X_val, y_train, y_val = data
@@ -285,8 +285,6 @@ def run_setting(data, dimensions, alpha, lam, steps, seed=SEED, init="normal", p
     if pairs is None:
         pairs = normal_parameters(dimensions, np.random.default_rng(seed))
     net = network(dimensions, pairs)
-    if init == "glorot":
-        net.initialize(seed=seed)
     t0 = time.perf_counter()
     history = hn.train(net, X_train, y_train, epochs=steps, lr=alpha, l2=lam * m, progress=False)
     seconds = time.perf_counter() - t0
@@ -298,8 +296,7 @@ def run_setting(data, dimensions, alpha, lam, steps, seed=SEED, init="normal", p
            "cost_ts": notebook_cost(X_train, Y_train, trained, lam),
            "cost_vd": notebook_cost(X_val, Y_val, trained, lam),
            "cost_vd_one_row": cost_vd_one_row(X_val, Y_val, trained, lam),
-           "hn_l2": lam * m, "hn_cost_ts": float(history["cost"].iloc[-1]),
-           "init": init, "seconds": round(seconds, 2)}
+           "hn_l2": lam * m, "hn_cost_ts": float(history["cost"].iloc[-1]), "seconds": round(seconds, 2)}
     return net, row
 
 
@@ -444,6 +441,17 @@ def main(argv=None):
         {PUBLISHED_SHOWN}% the run shown, both on ex4's own images and an unseeded split).""")
     run.expect(f"{steps} notebook steps == hn.train(lr = alpha, l2 = lambda m) from the same weights",
                param_gap < 1e-9, f"largest parameter difference {param_gap:.1e}")
+    w_sq = sum(float(np.sum(W * W)) for W in net.weights)
+    b_sq = sum(float(np.sum(b * b)) for b in net.biases)
+    predicted_nb = faithful["hn_cost_ts"] - LAMBDA_T / 2 * (1 - 1 / m) * w_sq + LAMBDA_T / (2 * m) * b_sq
+    run.say(f"""
+        What equals what: the parameters of the two runs, step for step. The costs differ: at the end
+        hn.train's J' = {faithful['hn_cost_ts']:.6f} (penalty (lambda/2) sum W^2) and the notebook's
+        J_nb = {faithful['cost_ts']:.6f} (penalty lambda/(2m) sum (W^2 + b^2)), and
+        J_nb = J' - (lambda/2)(1 - 1/m) sum W^2 + lambda/(2m) sum b^2 = {predicted_nb:.6f}.""")
+    run.expect("J_nb = J' - (lambda/2)(1 - 1/m) sum W^2 + lambda/(2m) sum b^2 at the end of the run",
+               abs(predicted_nb - faithful["cost_ts"]) <= 1e-12 * faithful["hn_cost_ts"],
+               f"{predicted_nb:.12f} against {faithful['cost_ts']:.12f}")
     target = 80.0 if not run.quick else 50.0
     run.expect(f"the faithful run's held-out accuracy is at least {target:g}%", accuracy >= target,
                f"{accuracy:.2f}%")
@@ -494,7 +502,7 @@ def main(argv=None):
         published.assign(ds_volume=DS_VOLUME, threshold=THRESHOLD, steps=STEPS, cost_ts=PUBLISHED_COST_TS,
                          source="notebook (published)", cost_vd_one_row=published["cost_vd"]),
         ours.assign(source="handnet")], ignore_index=True)
-    log = log[NOTEBOOK_COLUMNS + ["source", "cost_vd_one_row", "hn_l2", "hn_cost_ts", "init", "seconds"]]
+    log = log[NOTEBOOK_COLUMNS + ["source", "cost_vd_one_row", "hn_l2", "hn_cost_ts", "seconds"]]
     path = run.path("hyperparameters.csv")
     atomic_write(path, lambda fh: fh.write(log.to_csv(index=False).encode("utf-8")))
     print(f"wrote {path}")
