@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validate as V
 from ._linalg import rows_matmul
 from .costs import output_delta, prepare, regularised_cost, resolve_cost
 
@@ -91,6 +92,7 @@ def backpropagate(net, zs, acts, delta_out, to_input=False, out=None, layer=None
     (None above the starting layer); dx = delta_1 @ W_1.T of shape (..., N, n_0)
     if to_input else None.
     """
+    V.as_net(net, "net, zs, acts, delta_out")
     L = net.n_layers
     top = L - 1 if layer is None else layer
     weights = net.weights

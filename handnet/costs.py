@@ -138,6 +138,7 @@ def output_delta(cost_name, output, z, h, y):
 
 def resolve_cost(net, cost):
     """The cost name to use: ``cost`` if given (checked against the output layer), else net.cost."""
+    V.as_net(net)
     if cost is None:
         return net.cost
     return check_cost_pairing(cost, net.output.name)

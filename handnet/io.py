@@ -29,6 +29,7 @@ import zlib
 
 import numpy as np
 
+from . import _validate as V
 from .network import MLP
 
 __all__ = ["save", "load", "atomic_write", "FORMAT", "FORMAT_VERSION"]
@@ -116,8 +117,7 @@ def save(net, path):
 
     The path is used exactly as given (no '.npz' is appended).
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net: expected a handnet MLP, got {type(net).__name__}")
+    V.as_net(net, "net, path")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path: expected a file path, got {type(path).__name__}")
     if not np.all(np.isfinite(net.params)):

@@ -73,6 +73,7 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     Ctrl-C is caught and training stops at the end of the current step; a
     second Ctrl-C stops at once and rolls back to the last recorded epoch.
     """
+    V.as_net(net)
     cost_name = resolve_cost(net, cost)
     X, Y, l2 = prepare(net, X, Y, l2)
     epochs = V.as_positive_int(epochs, "epochs")

@@ -12,7 +12,7 @@ import handnet as hn
 
 from ..training import DEFAULTS
 from ._common import (DATA, DEFAULT_HIDDEN, DEFAULT_OUT, DIGITS_CLASSES, EXIT_INTERRUPTED, EXIT_OK,
-                      add_activation_options, add_command, output_folder, print_written,
+                      add_activation_options, add_command, check_memory, output_folder, print_written,
                       write_csv)
 
 DEFAULT_TEST_SIZE = 0.2
@@ -112,8 +112,9 @@ def run(args):
         raise ValueError(f"--layers: the digits have {DIGITS_CLASSES} classes, so the last size must be "
                          f"{DIGITS_CLASSES}; got {' '.join(map(str, layers))}")
     out_dir = output_folder(args.out)
-    net = hn.MLP(layers, hidden=args.hidden, output=args.output, seed=args.seed, init=args.init)
     X, y = data.load()
+    check_memory(layers, len(X), ("--layers", "--layers"))
+    net = hn.MLP(layers, hidden=args.hidden, output=args.output, seed=args.seed, init=args.init)
     X_train, X_test, y_train, y_test = hn.datasets.train_test_split(
         X, y, test_size=args.test_size, seed=args.seed, stratify=True)
     os.makedirs(out_dir, exist_ok=True)  # fail now, not after training, if it cannot be created

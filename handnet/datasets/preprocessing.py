@@ -221,11 +221,11 @@ def train_test_split(X, y, test_size=0.2, seed=0, stratify: bool = True):
     y = np.asarray(y)
     if X.ndim != 2:
         raise ValueError(f"X: expected a 2-D array (n_samples, n_features), got shape {X.shape}")
-    V.as_real_array(X, "X")                  # numbers, all finite (X itself keeps its dtype)
+    V.as_real_array(X, "X", limit=None)      # numbers, all finite (X itself keeps its dtype)
     if y.ndim not in (1, 2):
         raise ValueError(f"y: expected a 1-D array of labels (or 2-D targets), got shape {y.shape}")
     if y.dtype.kind in "fc":
-        V.as_real_array(y, "y")              # a NaN target is refused, not split
+        V.as_real_array(y, "y", limit=None)  # a NaN target is refused, not split
     seed = V.as_seed(seed, "seed")
     if len(X) != len(y):
         raise ValueError(f"y: expected one target per row of X ({len(X)}), got {len(y)}")
@@ -263,8 +263,9 @@ def train_test_split(X, y, test_size=0.2, seed=0, stratify: bool = True):
 
 
 def _as_matrix(X) -> np.ndarray:
-    """``X`` as a finite float64 ``(N, D)`` matrix, or an error naming ``X``."""
-    X = V.as_real_array(X, "X")
+    """``X`` as a finite float64 ``(N, D)`` matrix, or an error naming ``X``. Any magnitude: scaling is
+    what brings data near the float64 limit back into range (minmax_scale does it without overflow)."""
+    X = V.as_real_array(X, "X", limit=None)
     if X.ndim != 2:
         raise ValueError(f"X: expected a 2-D array (n_samples, n_features), got shape {X.shape}")
     return X
