@@ -32,6 +32,7 @@ way. Published numbers quoted here are the notebook's; the code is written for h
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -277,6 +278,17 @@ def notebook_confusion(y_true, y_pred, n_classes=DIMENSIONS[-1]):
     return guesses
 
 
+def train_noting_warnings(net, X, y, **options):
+    """hn.train(net, X, y, progress=False, **options), with a TrainingWarning (hn.train's one line when a
+    run looks stuck) kept instead of shown. -> (history, the warning's text or "")."""
+    from handnet.training import TrainingWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrainingWarning)
+        history = hn.train(net, X, y, progress=False, **options)
+    return history, "; ".join(str(w.message) for w in caught if issubclass(w.category, TrainingWarning))
+
+
 def run_setting(data, dimensions, alpha, lam, steps, seed=SEED, pairs=None):
     """Train one setting with hn.train (l2 = lam m, the notebook's steps) and measure it as the notebook
     meant to. -> (net, row dict with the notebook's columns and handnet's)."""
@@ -286,7 +298,7 @@ def run_setting(data, dimensions, alpha, lam, steps, seed=SEED, pairs=None):
         pairs = normal_parameters(dimensions, np.random.default_rng(seed))
     net = network(dimensions, pairs)
     t0 = time.perf_counter()
-    history = hn.train(net, X_train, y_train, epochs=steps, lr=alpha, l2=lam * m, progress=False)
+    history, warned = train_noting_warnings(net, X_train, y_train, epochs=steps, lr=alpha, l2=lam * m)
     seconds = time.perf_counter() - t0
     trained = list(zip(net.weights, net.biases))
     Y_train, Y_val = hn.one_hot(y_train, 10), hn.one_hot(y_val, 10)
@@ -296,7 +308,8 @@ def run_setting(data, dimensions, alpha, lam, steps, seed=SEED, pairs=None):
            "cost_ts": notebook_cost(X_train, Y_train, trained, lam),
            "cost_vd": notebook_cost(X_val, Y_val, trained, lam),
            "cost_vd_one_row": cost_vd_one_row(X_val, Y_val, trained, lam),
-           "hn_l2": lam * m, "hn_cost_ts": float(history["cost"].iloc[-1]), "seconds": round(seconds, 2)}
+           "hn_l2": lam * m, "hn_cost_ts": float(history["cost"].iloc[-1]), "hn_warning": warned,
+           "seconds": round(seconds, 2)}
     return net, row
 
 
@@ -321,9 +334,10 @@ def handnet_way(data, steps, lrs=LR_CANDIDATES, lam=LAMBDA_T, seed=SEED):
     rows = []
     for lr in lrs:
         net = hn.MLP(DIMENSIONS, seed=seed)
-        history = hn.train(net, X_train, y_train, epochs=steps, lr=lr, l2=lam, progress=False)
+        history, warned = train_noting_warnings(net, X_train, y_train, epochs=steps, lr=lr, l2=lam)
         rows.append({"lr": lr, "final training cost": float(history["cost"].iloc[-1]),
-                     "held-out accuracy %": 100 * hn.accuracy(y_val, net.predict(X_val))})
+                     "held-out accuracy %": 100 * hn.accuracy(y_val, net.predict(X_val)),
+                     "hn.train warned": bool(warned)})
     table = pd.DataFrame(rows)
     best = table.loc[table["final training cost"].idxmin()]
     return float(best["lr"]), float(best["held-out accuracy %"]), table
@@ -502,7 +516,11 @@ def main(argv=None):
         published.assign(ds_volume=DS_VOLUME, threshold=THRESHOLD, steps=STEPS, cost_ts=PUBLISHED_COST_TS,
                          source="notebook (published)", cost_vd_one_row=published["cost_vd"]),
         ours.assign(source="handnet")], ignore_index=True)
-    log = log[NOTEBOOK_COLUMNS + ["source", "cost_vd_one_row", "hn_l2", "hn_cost_ts", "seconds"]]
+    log = log[NOTEBOOK_COLUMNS + ["source", "cost_vd_one_row", "hn_l2", "hn_cost_ts", "hn_warning", "seconds"]]
+    for row, text in ours["hn_warning"].items():
+        if text:
+            print(f"hn.train warned on the notebook's row {row} (alpha {ours.at[row, 'alpha']:g}, "
+                  f"lambda {ours.at[row, 'lambda_t']:g}): {text}")
     path = run.path("hyperparameters.csv")
     atomic_write(path, lambda fh: fh.write(log.to_csv(index=False).encode("utf-8")))
     print(f"wrote {path}")

@@ -171,8 +171,9 @@ def test_object_arrays_are_refused_without_unpickling(tmp_path):
     payload[0, 0] = _Exploit()
     path = tmp_path / "evil.npz"
     np.savez(path, W0=payload, b0=np.zeros(4))                # np.savez pickles object arrays
-    with pytest.raises(ValueError, match=r"^path: '.*evil\.npz' is not a valid handnet model file "
-                                         r"\(Object arrays cannot be loaded when allow_pickle=False\)$"):
+    with pytest.raises(ValueError, match=r"^path: '.*evil\.npz' is not a valid handnet model file: array 'W0' "
+                                         r"holds Python objects \(dtype object\), which only pickle could read, "
+                                         r"and handnet never unpickles \(allow_pickle=False\)$"):
         hn.load(path)
     assert not _Exploit.marker.exists()
 
@@ -180,7 +181,8 @@ def test_object_arrays_are_refused_without_unpickling(tmp_path):
 def test_object_meta_is_refused(tmp_path):
     path = tmp_path / "m.npz"
     np.savez(path, **LAYERS, meta=np.array({"hidden": "tanh"}, dtype=object))
-    with pytest.raises(ValueError, match=r"^path: .*not a valid handnet model file .*allow_pickle=False"):
+    with pytest.raises(ValueError, match=r"^path: .*not a valid handnet model file: array 'meta' holds Python "
+                                         r"objects .*allow_pickle=False"):
         hn.load(path)
 
 
@@ -190,7 +192,7 @@ def test_a_raw_pickle_is_refused(tmp_path):
     _Exploit.marker = tmp_path / "PWNED"
     path = tmp_path / "m.npz"
     path.write_bytes(pickle.dumps({"W0": _Exploit()}))
-    with pytest.raises(ValueError, match=r"^path: .* is not a valid handnet model file \(it is not an \.npz archive"):
+    with pytest.raises(ValueError, match=r"^path: .* is not a valid handnet model file: it is not an \.npz archive"):
         hn.load(path)
     assert not _Exploit.marker.exists()
 
@@ -285,8 +287,8 @@ def test_not_a_model_file(tmp_path, content, pattern):
 
 def test_a_single_npy_is_not_a_model(tmp_path):
     np.save(tmp_path / "W0.npy", np.ones((3, 4)))
-    with pytest.raises(ValueError, match=r"^path: '.*W0\.npy' is not a valid handnet model file \(it holds a "
-                                         r"single \.npy array, not an \.npz archive\)$"):
+    with pytest.raises(ValueError, match=r"^path: '.*W0\.npy' is not a valid handnet model file: it holds a "
+                                         r"single \.npy array, not an \.npz archive$"):
         hn.load(tmp_path / "W0.npy")
 
 
