@@ -253,6 +253,15 @@ def test_interleaved_times_and_timing_table_shapes():
     assert (table["model 2D/(K+1)"] == [2.0, 4.0]).all()
 
 
+def test_jacobian_vs_forward_table_and_the_mnist_jacobian():
+    net, X_test, acc, diff = jc.mnist_jacobian(epochs=1)
+    assert net.layer_sizes == [784, 64, 10] and X_test.shape[1] == 784 and acc > 0.5
+    assert diff < 1e-6
+    table = jc.jacobian_vs_forward(net, X_test, batch_sizes=(1, 7), rounds=1)
+    assert list(table.index) == [1, 7] and (table["model K+1"] == 11).all()
+    assert np.all(np.isfinite(table.to_numpy())) and np.all(table.to_numpy() > 0)
+
+
 def test_digit_jacobian_rows_are_the_per_class_gradients():
     net, x, label, J = jc.digit_jacobian(epochs=20)
     assert J.shape == (10, 64) and x.shape == (1, 64) and 0 <= label <= 9
