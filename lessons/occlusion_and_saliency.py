@@ -688,7 +688,7 @@ def main(argv=None):
     run.expect("the trained network ranks Distance first at every recorded epoch from some epoch on",
                stays is not None and ranking["Distance rank"].iloc[-1] == 1,
                f"first at epoch {at_first}, for good from epoch {stays}")
-    run.figure(plot_rows(np.vstack([snapshots[0]]), splits["positive"].fields, "positive (untrained)"),
+    run.figure(plot_rows(snapshots[0], splits["positive"].fields, "positive (untrained)"),
                "rows_positive_untrained.png")
     strip = sorted({0, 1, 2, 5, 20, VIDEO_EPOCHS} | ({at_first} if at_first in snapshots else set()))
     run.figure(plot_training_strip(snapshots, ranking, splits["positive"].fields, strip),
