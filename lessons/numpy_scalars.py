@@ -491,12 +491,15 @@ def main(argv=None):
               title=f"The post's six comparisons (0-d float32 arrays, `if ...: pass`), median of "
                     f"{post_repeat} x {post_number} runs, beside its cProfile seconds per 10^6 runs:")
     same = "is exactly the post's order" if measured_order == cases else "differs from the post's order"
+    known = post["post s per 1e6"].notna()
+    speed = tuple(np.quantile(post.loc[known, "s per 1e6"] / post.loc[known, "post s per 1e6"], [0, 1]))
     run.say(f"""
         Our order, fastest first: {'; '.join(measured_order)}.
         It {same}:
         {agree} of {pairs} pairs are ordered as the post orders them. Our absolute times are
-        smaller (no cProfile overhead, a newer machine and numpy {np.__version__}); compare the
-        ratios to the fastest instead. The post's advice survives for what it measured -- 0-d
+        {speed[0]:.2f} to {speed[1]:.2f} times the post's: they depend on the machine, its load, the
+        numpy version ({np.__version__} here) and the profiler (the post's ran under cProfile,
+        which adds its own cost to every call), so compare the ratios to the fastest instead. The post's advice survives for what it measured -- 0-d
         arrays, where `.tolist()` turns a ufunc call into a Python float comparison -- but its
         'numpy scalars' are arrays: a real np.float64 (the earlier table) compares about as fast
         as a Python float.
