@@ -201,6 +201,62 @@ def test_occlusion_lesson_figures_hold_the_numbers(trained_controls):
     np.testing.assert_allclose(widths, expected)
 
 
+def test_attributions_while_training_match_a_network_trained_that_long():
+    split = occ.load_control("positive")
+    net, _, _, ranking, snapshots = occ.attributions_while_training(split, 12, frames=(0, 5, 12), dense=8)
+    assert list(ranking.index) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12]     # dense to 8, then 10th + frames
+    assert sorted(snapshots) == [0, 5, 12]
+    for epochs in (0, 5):
+        if epochs:
+            later, _, _ = occ.train_control(split, epochs=epochs)           # full batch: deterministic
+        else:
+            later = hn.MLP([16, 16, 1], hidden="tanh", output="identity", seed=0)
+        C = hn.explain.combine(hn.explain.occlusion(later, split.X_test, 0, 1),
+                               hn.explain.gradient_x_input(later, split.X_test, 0))
+        summary = hn.explain.field_summary(C, split.fields)
+        assert ranking.at[epochs, "Distance rank"] == summary.loc["Distance", "rank"]
+        assert ranking.at[epochs, "first"] == summary.index[0]
+        sums = field_sums(C, split.fields)
+        assert ranking.at[epochs, "Distance share"] == pytest.approx(sums["Distance"] / sum(sums.values()),
+                                                                     rel=1e-12)
+        np.testing.assert_allclose(snapshots[epochs], C[:occ.HEATMAP_ROWS], rtol=1e-12, atol=1e-15)
+    assert ranking.loc[12, "cost"] == pytest.approx(hn.cost(net, split.X_train, (split.y_train - split.y_train.mean())
+                                                            / split.y_train.std()), rel=1e-12)
+
+
+def test_first_ranked_first_and_stays():
+    table = pd.DataFrame({"Distance rank": [5, 1, 2, 1, 1]}, index=[0, 1, 2, 3, 10])
+    assert occ.first_ranked_first(table) == (1, 3)
+    never = pd.DataFrame({"Distance rank": [2, 3]}, index=[0, 1])
+    assert occ.first_ranked_first(never) == (None, None)
+    lost = pd.DataFrame({"Distance rank": [1, 2]}, index=[0, 1])
+    assert occ.first_ranked_first(lost) == (0, None)
+
+
+def test_field_ranking_is_field_summarys_sum_in_order(control):
+    split, *_, maps = control
+    ranking = occ.field_ranking(maps["combined"], split.fields)
+    summary = hn.explain.field_summary(maps["combined"], split.fields)
+    assert list(ranking.index) == list(summary.index)
+    np.testing.assert_allclose(ranking.to_numpy(), summary["sum"].to_numpy(), rtol=1e-12)
+
+
+def test_training_animation_is_a_gif_with_one_frame_per_snapshot(tmp_path):
+    from PIL import Image
+
+    fields = hn.datasets.DELIVERY_FIELDS
+    rng = np.random.default_rng(0)
+    snapshots = {e: rng.uniform(-1, 1, (occ.HEATMAP_ROWS, 16)) for e in (0, 1, 3)}
+    ranking = pd.DataFrame({"first": ["Hour", "Distance", "Distance"], "Distance rank": [4, 1, 1]},
+                           index=[0, 1, 3])
+    path = occ.save_training_animation(snapshots, ranking, fields, tmp_path / "t.gif")
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.gif"]       # no partial file left
+    fig = occ.plot_training_strip(snapshots, ranking, fields, [0, 3])
+    assert len(fig.axes) == 2 and fig.axes[1].get_title().endswith("Distance #1")
+
+
 # ----------------------------------------------------------------------------
 # region_maps
 # ----------------------------------------------------------------------------
