@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 import handnet as hn
 
@@ -12,6 +13,9 @@ settings.load_profile("handnet")
 
 #: (hidden, output, cost) combinations handnet supports.
 HIDDEN = ("sigmoid", "tanh", "relu", "identity")
+#: hidden= for a hypothesis test: one name for every hidden layer, or a mixed stack of names
+#: (drawn for the deepest network; random_net and random_problem cut it to the network's depth).
+HIDDEN_STACKS = st.one_of(st.sampled_from(HIDDEN), st.lists(st.sampled_from(HIDDEN), min_size=4, max_size=4))
 OUTPUT_COSTS = (("sigmoid", "cross_entropy"), ("sigmoid", "quadratic"),
                 ("softmax", "softmax_cross_entropy"), ("softmax", "quadratic"),
                 ("identity", "quadratic"))
@@ -39,11 +43,16 @@ def assert_gradients_close(analytic, numerical, rtol=1e-6, atol=1e-9):
                              f"{numerical[worst]:.10e}")
 
 
+def stack_for(hidden, layer_sizes):
+    """hidden= for layer_sizes: a name as it is, a list cut to one name per hidden layer."""
+    return hidden if isinstance(hidden, str) else list(hidden)[:len(layer_sizes) - 2]
+
+
 def random_problem(layer_sizes, hidden, output, cost, n_rows, seed):
     """A network with random weights AND biases (so ReLU units are not sitting on their kink),
     random inputs and targets that suit the output."""
     rng = np.random.default_rng(seed)
-    net = hn.MLP(layer_sizes, hidden=hidden, output=output, cost=cost, seed=seed)
+    net = hn.MLP(layer_sizes, hidden=stack_for(hidden, layer_sizes), output=output, cost=cost, seed=seed)
     net.params = rng.normal(scale=0.8, size=net.n_params)
     X = rng.normal(size=(n_rows, layer_sizes[0]))
     K = layer_sizes[-1]
@@ -59,17 +68,16 @@ def random_problem(layer_sizes, hidden, output, cost, n_rows, seed):
 def random_net(sizes, hidden="sigmoid", output="sigmoid", seed=0, scale=0.8):
     """A network whose weights AND biases are drawn from N(0, scale^2), seeded."""
     rng = np.random.default_rng(seed)
-    net = hn.MLP(sizes, hidden=hidden, output=output, seed=seed)
+    net = hn.MLP(sizes, hidden=stack_for(hidden, sizes), output=output, seed=seed)
     net.params = rng.normal(scale=scale, size=net.n_params)
     return net
 
 
 def away_from_kinks(net, X, margin=1e-3):
     """True when no ReLU pre-activation is within ``margin`` of 0 (finite differences are valid)."""
-    if net.hidden.name != "relu":
-        return True
     zs, _ = net.forward_pass(X)
-    return all(np.min(np.abs(z)) > margin for z in zs[:-1])
+    return all(np.min(np.abs(zs[l])) > margin for l in range(net.n_layers - 1)
+               if net.activation(l).name == "relu")
 
 
 def run_cli(capsys, *argv):
