@@ -11,11 +11,12 @@ This module only hands names on; each lives in the file named after its job.
 
 __version__ = "0.1.0"
 
-from . import activations, datasets, explain, metrics  # noqa: E402
+from . import activations, datasets, explain, interop, metrics  # noqa: E402
 from .backprop import backpropagate, cost_and_gradient, gradient  # noqa: E402
 from .costs import COSTS, cost  # noqa: E402
 from .datasets import one_hot  # noqa: E402
 from .gradcheck import GradientReport, check_gradient, numerical_gradient  # noqa: E402
+from .interop import from_keras, from_sklearn, from_torch, to_sklearn_params, to_torch  # noqa: E402
 from .io import load, save  # noqa: E402
 from .metrics import accuracy, confusion_matrix  # noqa: E402
 from .network import MLP  # noqa: E402
@@ -25,4 +26,5 @@ __all__ = [
     "MLP", "cost", "gradient", "cost_and_gradient", "backpropagate", "check_gradient",
     "numerical_gradient", "GradientReport", "train", "save", "load", "accuracy",
     "confusion_matrix", "one_hot", "activations", "datasets", "explain", "metrics", "COSTS", "__version__",
+    "interop", "from_sklearn", "from_torch", "from_keras", "to_torch", "to_sklearn_params",
 ]

@@ -102,3 +102,49 @@ def assert_one_line_error(status, out, err, *fragments):
 @pytest.fixture(scope="session")
 def digits():
     return hn.datasets.load_digits()
+
+
+#: Lipschitz constants |f'| <= c of the element-wise activations, and the rounding a float
+#: implementation of f adds on its own, in units of u (absolute: |a| <= 1 for sigmoid and tanh,
+#: whether computed from exp or from tanh; ReLU and the identity are exact).
+_LIPSCHITZ = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "identity": 1.0}
+_OWN_ROUNDING = {"sigmoid": 4.0, "tanh": 4.0, "relu": 0.0, "identity": 0.0}
+
+
+def forward_rounding_bound(net, X, u):
+    """A bound (N, K) on |a_L computed in floating point with unit roundoff u - a_L exact|,
+    for another framework's forward pass of the same weights (u = 2**-24 for float32).
+
+    Standard running error analysis, carried layer by layer (Higham, Accuracy and Stability of
+    Numerical Algorithms, ch. 3): a dot product of length n in any summation order errs by at
+    most gamma_n |a| . |w|, gamma_n = n u / (1 - n u), so with e the error of a_{l-1}
+
+        e_z = e @ |W_l| + gamma_{n_{l-1} + 1} (|a_{l-1}| @ |W_l| + |b_l|)
+        e_a = Lip(f) e_z + own_f u                                      (element-wise f)
+        e_a = a * (e_z + max_k e_z) + a u ((K + 3) + 2 max|z|)          (softmax: exp of z - max,
+                                                                          a sum of K, a division)
+    X is taken as exactly representable (the fixtures store float32 inputs).
+    """
+    zs, acts = net.forward_pass(np.asarray(X, dtype=np.float64))
+    e = np.zeros_like(acts[0])
+    for l, (W, b) in enumerate(zip(net.weights, net.biases)):
+        n = W.shape[0] + 1
+        gamma = n * u / (1 - n * u)
+        e_z = e @ np.abs(W) + gamma * (np.abs(acts[l]) @ np.abs(W) + np.abs(b))
+        f, a, z = net.activation(l).name, acts[l + 1], zs[l]
+        if f == "softmax":
+            K = z.shape[1]
+            e = a * (e_z + e_z.max(axis=1, keepdims=True)) + a * u * ((K + 3) + 2 * np.abs(z).max(axis=1,
+                                                                                                  keepdims=True))
+        else:
+            e = _LIPSCHITZ[f] * e_z + _OWN_ROUNDING[f] * u
+    return e
+
+
+def assert_outputs_within(ours, theirs, bound):
+    """|ours - theirs| <= bound entry by entry, with the worst entry in the message."""
+    diff = np.abs(np.asarray(ours) - np.asarray(theirs))
+    assert diff.shape == np.shape(bound)
+    excess = diff - bound
+    worst = np.unravel_index(int(np.argmax(excess)), diff.shape)
+    assert excess[worst] <= 0, f"entry {worst}: |difference| {diff[worst]:.3e} > bound {bound[worst]:.3e}"
