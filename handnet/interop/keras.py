@@ -74,12 +74,15 @@ def _read_file(path):
         raise FileNotFoundError(f"model: no file at {path!r}")
     with open(path, "rb") as fh:
         magic = fh.read(len(_HDF5_MAGIC))
-    if magic.startswith(_ZIP_MAGIC):
-        return _read_keras_zip(path)
-    if magic == _HDF5_MAGIC:
-        h5py = _h5py()
-        with h5py.File(path, "r") as f:
-            return _read_legacy_h5(f, path)
+    try:
+        if magic.startswith(_ZIP_MAGIC):
+            return _read_keras_zip(path)
+        if magic == _HDF5_MAGIC:
+            with _h5py().File(path, "r") as f:
+                return _read_legacy_h5(f, path)
+    except (OSError, KeyError, json.JSONDecodeError) as exc:       # truncated or damaged files
+        raise ValueError(f"model: {path!r} is not a readable Keras model file ({type(exc).__name__}: "
+                         f"{exc})") from None
     raise ValueError(f"model: {path!r} is neither a .keras archive (zip) nor an HDF5 .h5 model; it starts "
                      f"with {magic!r}")
 
@@ -101,10 +104,9 @@ def _read_keras_zip(path):
                                  f"(it holds {names[:6]}); is it a Keras 3 .keras file?")
             config = json.loads(archive.read("config.json"))
             raw = archive.read("model.weights.h5")
-    except (zipfile.BadZipFile, json.JSONDecodeError) as exc:
+    except zipfile.BadZipFile as exc:
         raise ValueError(f"model: {path!r} is not a readable .keras file ({exc})") from None
-    h5py = _h5py()
-    with h5py.File(io.BytesIO(raw), "r") as f:
+    with _h5py().File(io.BytesIO(raw), "r") as f:
         layers = f.get("layers")
         weights = {}
         for path_name, group in ({} if layers is None else layers).items():
@@ -155,11 +157,14 @@ def _functional_chain(inner):
     while current != start:
         layer = layers[current]
         nodes = layer.get("inbound_nodes", [])
-        sources = _inbound_names(nodes[0]) if len(nodes) == 1 else []
-        if len(nodes) != 1 or len(sources) != 1:
-            where = f"layer {current!r} ({layer.get('class_name')})"
-            raise ValueError(f"{where} is called {len(nodes)} times with {len(sources)} inputs: the model is "
-                             f"not a single chain; handnet converts {SUPPORTED}")
+        where = f"layer {current!r} ({layer.get('class_name')})"
+        if len(nodes) != 1:
+            raise ValueError(f"{where} is called {len(nodes)} times (a shared layer): the model is not a single "
+                             f"chain; handnet converts {SUPPORTED}")
+        sources = _inbound_names(nodes[0])
+        if len(sources) != 1:
+            raise ValueError(f"{where} takes {len(sources)} inputs: the model is not a single chain; handnet "
+                             f"converts {SUPPORTED}")
         chain.append(layer)
         current = sources[0]
     chain.append(layers[start])
