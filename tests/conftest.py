@@ -1,4 +1,7 @@
-"""Shared helpers for the tests: an independent central difference and random networks."""
+"""Shared helpers for the tests: an independent central difference, random networks, the CLI, and
+the interop tests' rounding bound and hand-written Keras files."""
+
+import json
 
 import numpy as np
 import pytest
@@ -148,3 +151,26 @@ def assert_outputs_within(ours, theirs, bound):
     excess = diff - bound
     worst = np.unravel_index(int(np.argmax(excess)), diff.shape)
     assert excess[worst] <= 0, f"entry {worst}: |difference| {diff[worst]:.3e} > bound {bound[worst]:.3e}"
+
+
+def keras_dense(name, units, activation="linear", use_bias=True):
+    """The config of a Keras Dense layer, as model_config holds it."""
+    return {"class_name": "Dense", "config": {"name": name, "units": units, "activation": activation,
+                                              "use_bias": use_bias}}
+
+
+def write_legacy_h5(path, layers, weights, kind="Sequential", extra=None):
+    """A legacy .h5 model as Keras writes it: model_config JSON plus model_weights/<layer>/ with weight_names."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        config = {"name": "model", "layers": layers, **(extra or {})}
+        f.attrs["model_config"] = json.dumps({"class_name": kind, "config": config})
+        group = f.create_group("model_weights")
+        for layer_name, arrays in weights.items():
+            g = group.create_group(layer_name)
+            names = [f"{layer_name}/{kind_}" for kind_ in ("kernel", "bias")[:len(arrays)]]
+            g.attrs["weight_names"] = np.array(names, dtype=object)
+            for n, arr in zip(names, arrays):
+                g[n] = arr
+    return path

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import handnet as hn
-from conftest import assert_outputs_within, forward_rounding_bound
+from conftest import assert_outputs_within, forward_rounding_bound, keras_dense as dense, write_legacy_h5
 
 h5py = pytest.importorskip("h5py")
 
@@ -60,26 +60,6 @@ def test_load_model_reads_npz_keras_and_h5_by_their_contents(tmp_path):
 # ----------------------------------------------------------------------------
 # Refusals, with files written here by h5py
 # ----------------------------------------------------------------------------
-
-def dense(name, units, activation="linear", use_bias=True):
-    return {"class_name": "Dense", "config": {"name": name, "units": units, "activation": activation,
-                                              "use_bias": use_bias}}
-
-
-def write_legacy_h5(path, layers, weights, kind="Sequential", extra=None):
-    """A legacy .h5 model as Keras writes it: model_config JSON plus model_weights/<layer>/ with weight_names."""
-    with h5py.File(path, "w") as f:
-        config = {"name": "model", "layers": layers, **(extra or {})}
-        f.attrs["model_config"] = json.dumps({"class_name": kind, "config": config})
-        group = f.create_group("model_weights")
-        for layer_name, arrays in weights.items():
-            g = group.create_group(layer_name)
-            names = [f"{layer_name}/{kind_}" for kind_ in ("kernel", "bias")[:len(arrays)]]
-            g.attrs["weight_names"] = np.array(names, dtype=object)
-            for n, arr in zip(names, arrays):
-                g[n] = arr
-    return path
-
 
 W34, b4, W42, b2 = np.ones((3, 4)), np.zeros(4), np.ones((4, 2)), np.zeros(2)
 

@@ -17,7 +17,7 @@ import handnet as hn
 
 from .. import _validate as V
 from ._common import (DEFAULT_OUT, DIGITS_IMAGE_SHAPE, DIGITS_INPUTS, EXIT_OK, add_command, output_folder,
-                      print_written, write_csv)
+                      print_written, read_model, write_csv)
 
 DEFAULT_EXPLAIN_OUT = os.path.join(DEFAULT_OUT, "explain")
 DEFAULT_EXPLAIN_ROWS = range(8)
@@ -108,7 +108,8 @@ def _method_help():
 DESCRIPTION = f"""\
 Explain a saved digit model: which pixels do its outputs depend on?
 
-The model (--model, a .npz from handnet train or hn.save) must take the 64
+The model (--model: a .npz from handnet train or hn.save, or a Keras .keras or
+.h5 file of Dense layers, converted as hn.from_keras does) must take the 64
 pixels of the shipped 8x8 digits; the explained inputs are --rows of those
 1797 digits. For other data use the Python API (hn.explain). Methods:
 
@@ -140,8 +141,8 @@ def register(commands):
                           help="explain a saved digit model: which pixels its outputs depend on (CSV and PNGs)")
     what = explain.add_argument_group("what to explain")
     what.add_argument("--model", required=True, metavar="PATH",
-                      help="the model to explain: a .npz written by handnet train or hn.save, with 64 "
-                           "inputs (the digits' pixels)")
+                      help="the model to explain: a .npz written by handnet train or hn.save, or a Keras "
+                           ".keras/.h5 file, with 64 inputs (the digits' pixels)")
     what.add_argument("--method", required=True, metavar="METHOD",
                       help="how to explain it: %s (each is described above)" % ", ".join(METHODS))
     what.add_argument("--rows", nargs="+", metavar="ROWS", default=None,
@@ -185,7 +186,7 @@ def run(args):
         raise ValueError(f"--target: --method {method} explains every output unit; leave out --target")
     out_dir = output_folder(args.out)
 
-    net = hn.load(args.model)
+    net = read_model(args.model)
     n_in, K = net.layer_sizes[0], net.layer_sizes[-1]
     if n_in != DIGITS_INPUTS:
         raise ValueError(f"--model: {args.model} takes {n_in} inputs, but from the command line handnet "
