@@ -313,8 +313,9 @@ def _check_hidden(hidden, layer_sizes):
     if isinstance(hidden, (list, tuple)):
         n_hidden = len(layer_sizes) - 2
         if len(hidden) != n_hidden:
-            raise ValueError(f"hidden: expected {n_hidden} activation name{'' if n_hidden == 1 else 's'}, one per hidden layer of "
-                             f"layer_sizes {layer_sizes}, got {len(hidden)}: {list(hidden)!r}"[:300])
+            names = "activation name" if n_hidden == 1 else "activation names"
+            raise ValueError(f"hidden: expected {n_hidden} {names}, one per hidden layer of layer_sizes "
+                             f"{layer_sizes}, got {len(hidden)}: {list(hidden)!r}"[:300])
         acts = tuple(get_activation(h, argument=f"hidden[{i}]", allowed=HIDDEN_ACTIVATIONS)
                      for i, h in enumerate(hidden))
         if len(set(acts)) > 1:

@@ -63,6 +63,9 @@ def test_to_torch_and_back():
                                    atol=1e-12)
     back = hn.from_torch(model)
     assert repr(back) == repr(net) and np.array_equal(back.params, net.params)
+    x = torch.from_numpy(X)
+    J_torch = torch.func.vmap(torch.func.jacrev(lambda row: model(row[None])[0]))(x).detach().numpy()
+    np.testing.assert_allclose(hn.explain.jacobian(net, X), J_torch, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("module, message", [
@@ -76,7 +79,8 @@ def test_to_torch_and_back():
      r"^module '1\.0' \(BatchNorm1d\) is not supported"),
     (lambda: nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2)), r"^module '1' \(GELU\) is not supported"),
     (lambda: nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=0)),
-     r"^module '1' \(Softmax\): Softmax\(dim=0\) does not act on the features of a row"),
+     r"^module '1' \(Softmax\): got Softmax\(dim=0\); handnet converts only a softmax over the features"),
+    (lambda: nn.Sequential(nn.Linear(3, 4), nn.Softmax()), r"^module '1' \(Softmax\): got Softmax\(dim=None\)"),
     (lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Tanh(), nn.Linear(4, 2)),
      r"^module '2' \(Tanh\): a second activation \(tanh\) right after relu in module '0' \(Linear\)"),
     (lambda: nn.Sequential(nn.ReLU(), nn.Linear(3, 4)), r"^module '0' \(ReLU\) comes before any Dense/Linear layer"),

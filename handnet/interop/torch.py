@@ -70,8 +70,8 @@ def _module_steps(module, prefix):
                              "computes; replace it by Softmax(dim=-1) (its exp) to explain probabilities")
         elif kind in MODULE_ACTIVATIONS:
             if kind == "Softmax" and child.dim not in (-1, 1):
-                raise ValueError(f"{where}: Softmax(dim={child.dim}) does not act on the features of a row; "
-                                 "handnet converts Softmax(dim=-1) or Softmax(dim=1)")
+                raise ValueError(f"{where}: got Softmax(dim={child.dim}); handnet converts only a softmax over "
+                                 "the features of each row, Softmax(dim=-1) or Softmax(dim=1)")
             yield Activation(where, MODULE_ACTIVATIONS[kind])
         else:
             raise unsupported(where, SUPPORTED)
