@@ -11,7 +11,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_ENABLE_X64", "1")          # Keras float64 layers stay float64 under JAX
 
 import handnet as hn  # noqa: E402
-from conftest import assert_outputs_within, forward_rounding_bound  # noqa: E402
+from conftest import assert_within, forward_bound  # noqa: E402
 
 keras = pytest.importorskip("keras")
 pytest.importorskip("h5py")
@@ -53,7 +53,8 @@ def test_live_models_and_their_files_convert_to_float32_rounding(tmp_path, kind)
     nets = [hn.from_keras(model)] + [hn.from_keras(path) for path in save_both(model, tmp_path)]
     for net in nets:
         assert np.array_equal(net.params, nets[0].params)
-        assert_outputs_within(net.predict_proba(X), theirs, forward_rounding_bound(net, X, u=2.0**-24))
+        float32_rounding = forward_bound(net, np.abs(X), u=2.0**-24)[:, None]   # (N, 1)
+        assert_within(net.predict_proba(X), theirs, float32_rounding, "output")
 
 
 def test_a_float64_model_gives_the_same_outputs_and_jacobian(tmp_path):

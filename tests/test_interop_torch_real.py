@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import handnet as hn
-from conftest import assert_outputs_within, forward_rounding_bound
+from conftest import assert_within, forward_bound
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -31,7 +31,8 @@ def test_every_supported_module_converts_to_float32_rounding():
     X = np.random.default_rng(3).normal(size=(20, 6)).astype(np.float32)
     with torch.no_grad():
         theirs = model(torch.from_numpy(X)).numpy()
-    assert_outputs_within(net.predict_proba(X), theirs, forward_rounding_bound(net, X, u=2.0**-24))
+    float32_rounding = forward_bound(net, np.abs(X), u=2.0**-24)[:, None]   # (N, 1)
+    assert_within(net.predict_proba(X), theirs, float32_rounding, "output")
 
 
 def test_a_float64_module_gives_the_same_outputs_and_jacobian():

@@ -39,6 +39,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
+from .._system import usable_cpus
 from .markers import exercise_name_of
 
 __all__ = ["CheckResult", "run_check", "run_file", "run_checks", "exercise_for_file", "DEFAULT_TIMEOUT",
@@ -81,10 +82,7 @@ class CheckResult:
 
 def default_jobs():
     """How many checks run at once by default: the CPUs this process may use."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:                        # not Linux
-        return os.cpu_count() or 1
+    return usable_cpus()
 
 
 def _check_timeout(timeout):
