@@ -134,7 +134,7 @@ def test_to_sklearn_params_refuses_a_mixed_stack_and_non_networks():
     with pytest.raises(ValueError, match=r"^net: scikit-learn's MLP has one activation for every hidden layer, "
                                          r"but this network has \['tanh', 'relu'\]$"):
         hn.to_sklearn_params(hn.MLP([3, 4, 4, 2], hidden=["tanh", "relu"]))
-    with pytest.raises(TypeError, match=r"^net: expected a handnet MLP, got dict$"):
+    with pytest.raises(TypeError, match=r"^net: expected a handnet MLP, got dict \(the one argument is net\)$"):
         hn.to_sklearn_params({})
 
 

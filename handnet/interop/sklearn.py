@@ -23,6 +23,7 @@ any object carrying them converts (a description saved as arrays and JSON, say).
 
 from __future__ import annotations
 
+from .. import _validate as V
 from ._chain import Dense, as_float64, build_mlp
 
 __all__ = ["from_sklearn", "to_sklearn_params"]
@@ -78,10 +79,7 @@ def to_sklearn_params(net):
     classifier) gives an estimator computing the same function. scikit-learn has
     one hidden activation, so a mixed stack raises ValueError.
     """
-    from ..network import MLP
-
-    if not isinstance(net, MLP):
-        raise TypeError(f"net: expected a handnet MLP, got {type(net).__name__}")
+    V.as_net(net, order="net")
     hidden = set(net.hidden_names) or {net.hidden.name}
     if len(hidden) > 1:
         raise ValueError(f"net: scikit-learn's MLP has one activation for every hidden layer, but this network "

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import _validate as V
 from ._chain import Activation, Dense, Skip, as_float64, build_mlp, unsupported
 
 __all__ = ["from_torch", "to_torch"]
@@ -115,13 +116,10 @@ def to_torch(net, dtype=None):
     Linear layers get weight = W_l.T and bias = b_l; dtype defaults to torch.float64,
     so the torch model equals handnet's to float64 rounding.
     """
+    V.as_net(net, order="net, dtype")
     import torch
     from torch import nn
 
-    from ..network import MLP
-
-    if not isinstance(net, MLP):
-        raise TypeError(f"net: expected a handnet MLP, got {type(net).__name__}")
     dtype = torch.float64 if dtype is None else dtype
     modules = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "identity": nn.Identity,
                "softmax": lambda: nn.Softmax(dim=-1)}
