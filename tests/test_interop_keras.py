@@ -178,3 +178,41 @@ def test_damaged_files_are_value_errors(tmp_path):
     (tmp_path / "cut.keras").write_bytes(data[:len(data) // 2])
     with pytest.raises(ValueError, match=r"is not a readable"):
         hn.from_keras(tmp_path / "cut.keras")
+
+
+def test_a_cycle_or_a_missing_layer_in_the_graph_is_refused(tmp_path):
+    x = {**layer_from({"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 3]}}),
+         "inbound_nodes": []}
+    cycle = [x, layer_from(dense("d0", 4, "tanh"), "d1"), layer_from(dense("d1", 2), "d0")]
+    with pytest.raises(ValueError, match=r"^model: the functional model's graph reaches 'd1' twice \(a cycle\)"):
+        hn.from_keras(legacy_functional(tmp_path, cycle, [["x", 0, 0]], [["d1", 0, 0]]))
+    dangling = [x, layer_from(dense("d1", 2), "nowhere")]
+    with pytest.raises(ValueError, match=r"^model: the functional model's graph reaches 'nowhere' but has no such"):
+        hn.from_keras(legacy_functional(tmp_path, dangling, [["x", 0, 0]], [["d1", 0, 0]]))
+
+
+def test_hostile_contents_are_value_errors(tmp_path):
+    path = write_legacy_h5(tmp_path / "m.h5", [dense("d0", 4, "tanh"), dense("d1", 2)],
+                           {"d0": [W34, b4], "d1": [W42, b2]})
+    with h5py.File(path, "a") as f:
+        del f["model_weights/d1/d1/bias"]
+        f["model_weights/d1/d1/bias"] = np.array([b"a", b"b"])
+    with pytest.raises(ValueError, match=r"^model: the array '/model_weights/d1/d1/bias' has dtype \|S1; "
+                                         r"expected numbers$"):
+        hn.from_keras(path)
+    with h5py.File(path, "a") as f:
+        f.attrs["model_config"] = "[" * 100_000 + "]" * 100_000      # deeper than json can recurse
+    with pytest.raises(ValueError, match=r"is not a readable Keras model file \(RecursionError"):
+        hn.from_keras(path)
+
+
+def test_an_array_larger_than_memory_is_refused_before_reading(tmp_path):
+    path = write_legacy_h5(tmp_path / "m.h5", [dense("d0", 4, "tanh"), dense("d1", 2)],
+                           {"d0": [W34, b4], "d1": [W42, b2]})
+    with h5py.File(path, "a") as f:                  # declared, never written: the file stays small
+        del f["model_weights/d0/d0/kernel"]
+        f.create_dataset("model_weights/d0/d0/kernel", shape=(10**9, 10**9), dtype="f4", chunks=(1, 4))
+    with pytest.raises(ValueError, match=r"^model: the array '/model_weights/d0/d0/kernel' needs .*, more than "
+                                         r"this machine lets the process use"):
+        hn.from_keras(path)
+    assert path.stat().st_size < 100_000

@@ -31,6 +31,7 @@ import zipfile
 
 import numpy as np
 
+from .._system import check_allocation
 from ._chain import Activation, Dense, Skip, as_float64, build_mlp, unsupported
 
 __all__ = ["from_keras"]
@@ -80,7 +81,7 @@ def _read_file(path):
         if magic == _HDF5_MAGIC:
             with _h5py().File(path, "r") as f:
                 return _read_legacy_h5(f, path)
-    except (OSError, KeyError, json.JSONDecodeError) as exc:       # truncated or damaged files
+    except (OSError, KeyError, TypeError, json.JSONDecodeError, RecursionError) as exc:   # damaged files
         raise ValueError(f"model: {path!r} is not a readable Keras model file ({type(exc).__name__}: "
                          f"{exc})") from None
     raise ValueError(f"model: {path!r} is neither a .keras archive (zip) nor an HDF5 .h5 model; it starts "
@@ -102,6 +103,8 @@ def _read_keras_zip(path):
             if "config.json" not in names or "model.weights.h5" not in names:
                 raise ValueError(f"model: {path!r} is a zip archive without config.json and model.weights.h5 "
                                  f"(it holds {names[:6]}); is it a Keras 3 .keras file?")
+            for name in ("config.json", "model.weights.h5"):      # sizes as declared, before reading
+                check_allocation(archive.getinfo(name).file_size, "model", f"{name} of {path!r}")
             config = json.loads(archive.read("config.json"))
             raw = archive.read("model.weights.h5")
     except zipfile.BadZipFile as exc:
@@ -113,7 +116,7 @@ def _read_keras_zip(path):
             if "vars" in group:              # the group is named by position; vars' "name" is the layer's
                 arrays = group["vars"]
                 weights[_text(arrays.attrs.get("name", path_name))] = [
-                    np.asarray(arrays[k]) for k in sorted(arrays, key=int)]
+                    _read_array(arrays[k]) for k in sorted(arrays, key=int)]
     return config, weights
 
 
@@ -127,8 +130,16 @@ def _read_legacy_h5(f, path):
     weights = {}
     for name, group in root.items():
         names = [_text(n) for n in group.attrs.get("weight_names", [])]
-        weights[name] = [np.asarray(group[n]) for n in names]
+        weights[name] = [_read_array(group[n]) for n in names]
     return config, weights
+
+
+def _read_array(dataset):
+    """An HDF5 dataset's values; a non-numeric or impossibly large one is a ValueError first."""
+    if dataset.dtype.kind not in "fiu":
+        raise ValueError(f"model: the array {dataset.name!r} has dtype {dataset.dtype}; expected numbers")
+    check_allocation(8 * int(np.prod(dataset.shape, dtype=np.float64)), "model", f"the array {dataset.name!r}")
+    return np.asarray(dataset[()])
 
 
 def _text(value):
@@ -155,6 +166,10 @@ def _functional_chain(inner):
     (start,), (end,) = _endpoints(inner, "input_layers"), _endpoints(inner, "output_layers")
     chain, current = [], end
     while current != start:
+        if current not in layers or any(current == _layer_name(seen) for seen in chain):
+            raise ValueError(f"model: the functional model's graph reaches {current!r} "
+                             f"{'twice (a cycle)' if current in layers else 'but has no such layer'} on the way "
+                             f"back from {end!r}; handnet converts {SUPPORTED}")
         layer = layers[current]
         nodes = layer.get("inbound_nodes", [])
         where = f"layer {current!r} ({layer.get('class_name')})"
