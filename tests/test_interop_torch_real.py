@@ -47,6 +47,14 @@ def test_a_float64_module_gives_the_same_outputs_and_jacobian():
     np.testing.assert_allclose(hn.explain.jacobian(net, X), J_torch, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_weights_are_copied_exactly(dtype):
+    model = every_supported_module().to(getattr(torch, dtype))
+    net = hn.from_torch(model)
+    np.testing.assert_array_equal(net.weights[0], model[0].weight.detach().double().numpy().T)
+    np.testing.assert_array_equal(net.biases[-1], model[6].bias.detach().double().numpy())
+
+
 def test_a_modules_state_dict_converts_like_the_module():
     model = every_supported_module()
     state = model.state_dict()

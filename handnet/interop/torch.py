@@ -104,9 +104,10 @@ def _state_dict_steps(state, activations):
 
 
 def _numpy(tensor):
-    """A tensor's values as a NumPy array (detached, on the CPU); arrays pass through."""
+    """A tensor's values as a NumPy array (detached, on the CPU, as float64: exact for float16,
+    bfloat16 and float32 values, and NumPy has no bfloat16); arrays pass through."""
     if hasattr(tensor, "detach"):
-        tensor = tensor.detach().cpu().numpy()
+        tensor = tensor.detach().cpu().double().numpy()
     return np.asarray(tensor)
 
 
