@@ -118,24 +118,31 @@ def jacobian_bound(net, X, wrt="output"):
     return np.swapaxes(backward_bounds(net, X, np.swapaxes(start, 0, 1))[1], 0, 1)
 
 
+#: max |f'| of each activation: how much an error in z_l can grow on its way into a_l (softmax:
+#: a row of da/dz has absolute sum 2 a_i (1 - a_i) <= 1/2, so max_k err(z_k) / 2 bounds each a_i).
+LIPSCHITZ = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "identity": 1.0, "softmax": 0.5}
+
+
 def forward_bound(net, X_abs, u=U):
     """(N,): how far two computations of any output a_L[i, k] may differ, for inputs whose
     absolute values are at most X_abs (N, D) (x, or an occluded x with its baseline), each
     computed with unit roundoff at most u (u = 2**-24 bounds a float32 framework). Forward
-    error analysis, first order in u: with e the error carried into a layer,
-        err(z_l) <= gamma_{n+3} (|a_{l-1}| |W_l| + |b_l|) + e colsum(|W_l|)
-        err(a_l) <= max_k err(z_l)_k + 4 u |a_l|        (every f' is at most 1 in size; softmax's
-                                                        row of da/dz sums to at most 1/2)
+    error analysis, first order in u, unit by unit: with e (N, n_{l-1}) the error carried in,
+        err(z_l) <= gamma_{n+3} (|a_{l-1}| |W_l| + |b_l|) + e |W_l|
+        err(a_l) <= max|f_l'| err(z_l) + 4 u |a_l|       (softmax: max_k err(z_l)_k / 2 + 4 u |a_l|)
     (n + 3: a sum of n products, the bias, and a subtraction of an occluded part), doubled."""
-    A, e = np.abs(np.asarray(X_abs, dtype=np.float64)), np.zeros(len(X_abs))
+    A = np.abs(np.asarray(X_abs, dtype=np.float64))
+    e = np.zeros_like(A)
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
         absW = np.abs(W)
         Z = A @ absW + np.abs(b)                              # |z_l| is at most this
-        ez = gamma(W.shape[0] + 3, u) * Z + e[:, None] * absW.sum(axis=0)
+        ez = gamma(W.shape[0] + 3, u) * Z + e @ absW
+        f = net.activation(l).name
         # |a_l|: at most 1 for sigmoid, softmax and tanh; at most |z_l| for relu and identity
-        A = np.minimum(Z, 1.0) if net.activation(l).name in ("sigmoid", "softmax", "tanh") else Z
-        e = ez.max(axis=1) + 4 * u * A.max(axis=1)
-    return 2 * e
+        A = np.minimum(Z, 1.0) if f in ("sigmoid", "softmax", "tanh") else Z
+        ez = ez.max(axis=1, keepdims=True) if f == "softmax" else ez
+        e = LIPSCHITZ[f] * ez + 4 * u * A
+    return 2 * e.max(axis=1)
 
 
 def hessian_bound(net, x, t):
