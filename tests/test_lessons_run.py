@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons import LESSONS
+from lessons import LESSONS, REQUIRES
 from lessons._common import CLAIM_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_in_quick_mode_and_writes_figures(name, tmp_path):
+    for module in REQUIRES.get(name, ()):
+        pytest.importorskip(module)
     out = tmp_path / name
     env = dict(os.environ, MPLBACKEND="Agg", HANDNET_LESSON_QUICK="1")
     proc = subprocess.run([sys.executable, "-m", f"lessons.{name}", "--out", str(out)],

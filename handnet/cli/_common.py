@@ -88,6 +88,19 @@ def add_activation_options(group, hidden, output, init):
                             "(default: glorot)")
 
 
+def read_model(path, option="--model"):
+    """A network from a model file: handnet's .npz, or a Keras .keras/.h5 (converted by hn.from_keras).
+
+    A missing h5py (needed for Keras files) becomes a one-line usage error naming the option.
+    """
+    from ..interop import load_model
+
+    try:
+        return load_model(path)
+    except ImportError as exc:
+        raise ValueError(f"{option}: {exc}") from None
+
+
 def output_folder(path, option="--out"):
     """Refuse an --out that exists and is not a folder, before any work is done."""
     if os.path.exists(path) and not os.path.isdir(path):

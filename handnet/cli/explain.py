@@ -20,7 +20,7 @@ import handnet as hn
 
 from .. import _validate as V
 from ._common import (DATA, DEFAULT_OUT, EXIT_OK, add_command, data_for_inputs, output_folder, print_written,
-                      write_csv)
+                      read_model, write_csv)
 
 DEFAULT_EXPLAIN_OUT = os.path.join(DEFAULT_OUT, "explain")
 DEFAULT_EXPLAIN_ROWS = range(8)
@@ -111,7 +111,8 @@ def _method_help():
 DESCRIPTION = f"""\
 Explain a saved digit model: which pixels do its outputs depend on?
 
-The model (--model, a .npz from handnet train or hn.save) must take the
+The model (--model: a .npz from handnet train or hn.save, or a Keras .keras or
+.h5 file of Dense layers, converted as hn.from_keras does) must take the
 pixels of shipped digits; its input size says which, and the explained
 inputs are --rows of those digits:
 
@@ -149,8 +150,9 @@ def register(commands):
                           help="explain a saved digit model: which pixels its outputs depend on (CSV and PNGs)")
     what = explain.add_argument_group("what to explain")
     what.add_argument("--model", required=True, metavar="PATH",
-                      help="the model to explain: a .npz written by handnet train or hn.save, with 64, "
-                           "784 or 400 inputs (the pixels of the 8x8, 28x28 or 20x20 digits)")
+                      help="the model to explain: a .npz written by handnet train or hn.save, or a Keras "
+                           ".keras/.h5 file, with 64, 784 or 400 inputs (the pixels of the 8x8, 28x28 or "
+                           "20x20 digits)")
     what.add_argument("--method", required=True, metavar="METHOD",
                       help="how to explain it: %s (each is described above)" % ", ".join(METHODS))
     what.add_argument("--rows", nargs="+", metavar="ROWS", default=None,
@@ -194,7 +196,7 @@ def run(args):
         raise ValueError(f"--target: --method {method} explains every output unit; leave out --target")
     out_dir = output_folder(args.out)
 
-    net = hn.load(args.model)
+    net = read_model(args.model)
     n_in, K = net.layer_sizes[0], net.layer_sizes[-1]
     name = data_for_inputs(n_in)
     if name is None:
