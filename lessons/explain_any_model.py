@@ -195,7 +195,7 @@ def main(argv=None):
                f"{occ_err:.1e} < 1e-10")
     run.figure(plot_digit_rows(x, [(S, "|∂p_c/∂x|"), (A, "occlusion 2×2")], labels,
                                "A scikit-learn MLP explained by handnet: sensitivity and occlusion\n"
-                               "(each panel on its own scale)"), "sklearn_maps.png")
+                               "(each panel on its own scale)", image_shape=(8, 8)), "sklearn_maps.png")
 
     digit = int(np.flatnonzero(labels == 3)[0])
     fig = hn.explain.plots.plot_class_maps(J[digit], IMAGE_SHAPE, titles=[f"∂p_{k}/∂x" for k in range(10)],

@@ -110,10 +110,10 @@ def relative_error(analytic, numerical, floor=0.0):
     return np.max(np.abs(analytic - numerical), axis=1) / scale
 
 
-def plot_digit_rows(images, rows, labels, title):
+def plot_digit_rows(images, rows, labels, title, image_shape=IMAGE_SHAPE):
     """A column per digit: the input on top, then one row per map, each panel on its own scale.
 
-    images (N, 784); rows [(maps (N, 784), row label), ...]. Non-negative maps are drawn from
+    images (N, D); rows [(maps (N, D), row label), ...]; image_shape (H, W) with H W = D. Non-negative maps are drawn from
     white (0) to dark red; signed maps from blue (< 0) through white (0) to red (> 0).
     The largest |value| of each panel is written under it.
     """
@@ -121,12 +121,12 @@ def plot_digit_rows(images, rows, labels, title):
     fig = new_figure((1.25 * N + 0.6, 1.45 * (len(rows) + 1) + 0.4))
     axes = fig.subplots(len(rows) + 1, N, squeeze=False)
     for k in range(N):
-        axes[0, k].imshow(images[k].reshape(IMAGE_SHAPE), cmap="gray_r", vmin=0, vmax=1)
+        axes[0, k].imshow(images[k].reshape(image_shape), cmap="gray_r", vmin=0, vmax=1)
         axes[0, k].set_title(f"digit {labels[k]}", fontsize=9)
         for r, (maps, _) in enumerate(rows, start=1):
             top = float(np.max(np.abs(maps[k]))) or 1.0
             signed = bool(np.any(maps < 0))
-            axes[r, k].imshow(maps[k].reshape(IMAGE_SHAPE), cmap="RdBu_r" if signed else "Reds",
+            axes[r, k].imshow(maps[k].reshape(image_shape), cmap="RdBu_r" if signed else "Reds",
                               vmin=-top if signed else 0.0, vmax=top)
             axes[r, k].set_xlabel(f"max {top:.2g}", fontsize=8)
     for ax in axes.ravel():
