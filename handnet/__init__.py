@@ -25,13 +25,15 @@ _NAMES = {
     "save": "io", "load": "io",
     "accuracy": "metrics", "confusion_matrix": "metrics",
     "one_hot": "datasets",
+    "from_sklearn": "interop", "from_torch": "interop", "from_keras": "interop",
+    "to_torch": "interop", "to_sklearn_params": "interop",
 }
 
 #: Submodules reachable as attributes (hn.explain, hn.plots, ...) without importing them first.
-_SUBMODULES = ("activations", "backprop", "costs", "datasets", "explain", "exercises", "gradcheck", "io",
-               "metrics", "network", "plots", "training")
+_SUBMODULES = ("activations", "backprop", "costs", "datasets", "explain", "exercises", "gradcheck", "interop",
+               "io", "metrics", "network", "plots", "training")
 
-__all__ = sorted(_NAMES) + ["activations", "datasets", "explain", "metrics", "__version__"]
+__all__ = sorted(_NAMES) + ["activations", "datasets", "explain", "interop", "metrics", "__version__"]
 
 
 def __getattr__(name):

@@ -242,6 +242,18 @@ def as_seed(value, name="seed"):
     return int(value)
 
 
+def as_int(value, name, *, minimum=None):
+    """A Python int (bools and floats refused), optionally at least ``minimum``, within int64."""
+    if not is_integer(value):
+        raise TypeError(f"{name}: expected an int, got {_describe(value)}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
+    if abs(value) > np.iinfo(np.int64).max // 2:
+        raise ValueError(f"{name}: expected an int of a sensible size (|{name}| < 2**62), got {value}")
+    return value
+
+
 def as_bool(value, name):
     """True or False only: 'yes', 1 or an array is refused rather than read as a truth value."""
     if not isinstance(value, (bool, np.bool_)):

@@ -42,6 +42,8 @@ __all__ = [
     "cost_terms",
     "output_delta",
     "check_cost_pairing",
+    "DEFAULT_COST",
+    "default_cost_for",
 ]
 
 COSTS = ("cross_entropy", "softmax_cross_entropy", "quadratic")
@@ -54,6 +56,15 @@ _PAIRINGS = {
 }
 
 
+#: The cost each output activation pairs with when none is asked for (the one home of this table).
+DEFAULT_COST = {"sigmoid": "cross_entropy", "softmax": "softmax_cross_entropy", "identity": "quadratic"}
+
+
+def default_cost_for(output):
+    """sigmoid -> cross_entropy, softmax -> softmax_cross_entropy, identity -> quadratic."""
+    return DEFAULT_COST[output]
+
+
 def check_cost_pairing(cost_name, output_name, argument="cost"):
     """Return the cost name if it can be used with this output activation, else raise ValueError."""
     if not isinstance(cost_name, str):
@@ -61,8 +72,7 @@ def check_cost_pairing(cost_name, output_name, argument="cost"):
     if cost_name not in COSTS:
         raise ValueError(f"{argument}: unknown cost {cost_name!r}; expected one of {COSTS}")
     if output_name not in _PAIRINGS[cost_name]:
-        suggestion = {"softmax": "softmax_cross_entropy", "sigmoid": "cross_entropy",
-                      "identity": "quadratic"}[output_name]
+        suggestion = default_cost_for(output_name)
         raise ValueError(f"{argument}: {cost_name!r} does not fit the {output_name} output layer "
                          f"(it needs {' or '.join(_PAIRINGS[cost_name])}); use cost={suggestion!r}")
     return cost_name

@@ -364,10 +364,11 @@ def _kink_notes(net, X, h):
     a unit closer than that to 0 may cross the kink, where f' jumps and the
     central difference is wrong (backprop is not).
     """
-    if net.hidden.smooth or net.n_layers < 2:
+    kinked = [l for l in range(net.n_layers - 1) if not net.activation(l).smooth]
+    if not kinked:
         return []
     zs, acts = net.forward_pass(X, check=False)
-    near = sum(int(np.sum(np.abs(z) <= 2 * h * (1 + np.max(np.abs(a))))) for z, a in zip(zs[:-1], acts[:-1]))
+    near = sum(int(np.sum(np.abs(zs[l]) <= 2 * h * (1 + np.max(np.abs(acts[l]))))) for l in kinked)
     if near == 0:
         return []
     return [f"{near} ReLU pre-activations lie within reach of the kink at z = 0 (for example a unit whose "

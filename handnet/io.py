@@ -6,6 +6,8 @@ File format (a numpy .npz archive):
     meta                  a JSON string: {"format": "handnet.mlp", "version": 1,
                           "handnet_version": ..., "layer_sizes": [...], "hidden": ...,
                           "output": ..., "cost": ...}
+                          "hidden" is one activation name for every hidden layer, or
+                          (a mixed stack) a list with one name per hidden layer
 
 A file without ``meta`` (for example one a student wrote with np.savez) loads
 as an all-sigmoid network with the cross-entropy cost.
@@ -54,7 +56,7 @@ def _meta(net):
     from . import __version__
 
     return {"format": FORMAT, "version": FORMAT_VERSION, "handnet_version": __version__,
-            "layer_sizes": net.layer_sizes, "hidden": net.hidden.name, "output": net.output.name,
+            "layer_sizes": net.layer_sizes, "hidden": net.hidden_argument, "output": net.output.name,
             "cost": net.cost}
 
 

@@ -24,18 +24,11 @@ import numpy as np
 from . import _validate as V
 from ._linalg import rows_matmul
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
+from .costs import check_cost_pairing, default_cost_for
 
 __all__ = ["MLP", "INITS", "default_cost_for"]
 
 INITS = ("glorot", "uniform", "normal")
-
-#: The cost each output activation pairs with when ``cost`` is not given.
-_DEFAULT_COST = {"sigmoid": "cross_entropy", "softmax": "softmax_cross_entropy", "identity": "quadratic"}
-
-
-def default_cost_for(output):
-    """sigmoid -> cross_entropy, softmax -> softmax_cross_entropy, identity -> quadratic."""
-    return _DEFAULT_COST[output]
 
 
 class _LayerViews(Sequence):
@@ -73,7 +66,9 @@ class MLP:
     MLP(layer_sizes, hidden="sigmoid", output="sigmoid", seed=0, init="glorot", cost=None)
 
     layer_sizes   [n_0, n_1, ..., n_L]: input size, hidden sizes, output size (L >= 1)
-    hidden        activation of the hidden layers: sigmoid, tanh, relu, identity
+    hidden        activation of the hidden layers: sigmoid, tanh, relu, identity;
+                  one name for every hidden layer, or a list with one name per
+                  hidden layer (["sigmoid", "relu"] for layer_sizes [D, n_1, n_2, K])
     output        activation of the output layer: sigmoid, softmax, identity
     seed          seed of np.random.default_rng for the initial weights
     init          "glorot"  W ~ U(-r, r), r = sqrt(6 / (n_in + n_out))   (default)
@@ -88,17 +83,42 @@ class MLP:
     def __init__(self, layer_sizes, hidden="sigmoid", output="sigmoid", seed=0, init="glorot",
                  cost=None):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
-        self.hidden = get_activation(hidden, argument="hidden", allowed=HIDDEN_ACTIVATIONS)
+        self._hidden = _check_hidden(hidden, self.layer_sizes)
         self.output = get_activation(output, argument="output", allowed=OUTPUT_ACTIVATIONS)
         if self.output.name == "softmax" and self.layer_sizes[-1] < 2:
             raise ValueError("output: softmax needs at least 2 output units, got layer_sizes "
                              f"{self.layer_sizes}; use output='sigmoid' for a single unit")
-        from .costs import check_cost_pairing  # costs imports network lazily too
         self.cost = check_cost_pairing(cost if cost is not None else default_cost_for(self.output.name),
                                        self.output.name)
         self.shapes = [(n_in, n_out) for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:])]
         self.params = np.zeros(self.n_params)
         self.initialize(seed=seed, init=init)
+
+    # -- activations --------------------------------------------------------
+
+    @property
+    def hidden(self):
+        """The hidden activation: one Activation shared by every hidden layer, or, for a mixed
+        stack, a tuple with one Activation per hidden layer (use ``activation(l)`` to read f_l)."""
+        return self._hidden
+
+    @property
+    def hidden_names(self):
+        """[name of f_1, ..., name of f_{L-1}]: one activation name per hidden layer."""
+        return [self.activation(l).name for l in range(self.n_layers - 1)]
+
+    @property
+    def hidden_argument(self):
+        """What ``hidden=`` rebuilds this network: a name when shared, else the list of names."""
+        if isinstance(self._hidden, tuple):
+            return [f.name for f in self._hidden]
+        return self._hidden.name
+
+    def activation(self, l):
+        """f_l for weight layer l = 0..L-1 (the last one is the output activation)."""
+        if l == self.n_layers - 1:
+            return self.output
+        return self._hidden[l] if isinstance(self._hidden, tuple) else self._hidden
 
     # -- parameters ---------------------------------------------------------
 
@@ -185,14 +205,10 @@ class MLP:
         """An independent network with the same architecture and parameters."""
         other = MLP.__new__(MLP)
         other.layer_sizes = list(self.layer_sizes)
-        other.hidden, other.output, other.cost = self.hidden, self.output, self.cost
+        other._hidden, other.output, other.cost = self._hidden, self.output, self.cost
         other.shapes = list(self.shapes)
         other.params = self._params.copy()
         return other
-
-    def activation(self, l):
-        """f_l for weight layer l = 0..L-1 (the last one is the output activation)."""
-        return self.output if l == self.n_layers - 1 else self.hidden
 
     # -- forward propagation -------------------------------------------------
 
@@ -230,7 +246,7 @@ class MLP:
         return predict_from_output(out, self.output.name)
 
     def __repr__(self):
-        return (f"MLP({self.layer_sizes}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
+        return (f"MLP({self.layer_sizes}, hidden={self.hidden_argument!r}, output={self.output.name!r}, "
                 f"cost={self.cost!r})  # {self.n_params} parameters")
 
     def summary(self):
@@ -285,6 +301,27 @@ def predict_from_output(out, output_name):
     if out.shape[1] == 1:
         return (out[:, 0] >= 0.5).astype(np.int64)
     return np.argmax(out, axis=1)
+
+
+def _check_hidden(hidden, layer_sizes):
+    """``hidden`` as one shared Activation, or a tuple of one Activation per hidden layer.
+
+    A name (or Activation) is shared by every hidden layer. A list needs exactly
+    len(layer_sizes) - 2 names; a list whose names are all equal is that one name,
+    and an empty list (no hidden layer) is the default, sigmoid.
+    """
+    if isinstance(hidden, (list, tuple)):
+        n_hidden = len(layer_sizes) - 2
+        if len(hidden) != n_hidden:
+            names = "activation name" if n_hidden == 1 else "activation names"
+            raise ValueError(f"hidden: expected {n_hidden} {names}, one per hidden layer of layer_sizes "
+                             f"{layer_sizes}, got {len(hidden)}: {list(hidden)!r}"[:300])
+        acts = tuple(get_activation(h, argument=f"hidden[{i}]", allowed=HIDDEN_ACTIVATIONS)
+                     for i, h in enumerate(hidden))
+        if len(set(acts)) > 1:
+            return acts
+        return acts[0] if acts else get_activation("sigmoid")
+    return get_activation(hidden, argument="hidden", allowed=HIDDEN_ACTIVATIONS)
 
 
 def _check_layer_sizes(layer_sizes):

@@ -1,6 +1,7 @@
 """handnet's lessons: runnable modules, `python -m lessons.<name>` from the project root.
 
-LESSONS lists them in teaching order (the same order as lessons/README.md).
+LESSONS lists them in teaching order (the same order as lessons/README.md);
+REQUIRES names the optional packages a lesson needs (without them it says so and stops).
 
 The lessons train small networks (a few thousand parameters). For matrices that
 small, one BLAS thread is faster than several: extra threads cost more to
@@ -33,4 +34,8 @@ LESSONS = (
     "hyperparameter_search",
     "saving_loading",
     "variance_identity",
+    "explain_any_model",
 )
+
+#: lesson -> the modules it needs beyond handnet's own dependencies (the "interop" extra).
+REQUIRES = {"explain_any_model": ("sklearn",)}

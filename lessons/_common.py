@@ -6,6 +6,7 @@ A lesson module ends with
         run = start("taylor_series", __doc__, argv)   # parses --out DIR and --quick
         run.say(f"e^1 from 8 terms: {value:.6f}")
         run.expect("ln coefficients about 1 are 0, 1, -1/2, 1/3", ok, detail)
+        run.claim("the post's reading holds", holds, detail)  # a FAIL here is a finding, exit stays 0
         run.figure(fig, "partial_sums.png")          # written atomically into run.out
         return run.finish()                           # 0 if every expectation passed, else 1
 
@@ -27,11 +28,14 @@ import re
 import textwrap
 from pathlib import Path
 
-__all__ = ["start", "LessonRun", "QUICK_ENV", "new_figure", "wrap_paragraphs"]
+__all__ = ["start", "LessonRun", "QUICK_ENV", "CLAIM_TAG", "new_figure", "wrap_paragraphs"]
 
 #: Set this environment variable to 1 to run every lesson in quick mode.
 QUICK_ENV = "HANDNET_LESSON_QUICK"
 
+
+#: Printed after PASS/FAIL on a verdict about a source's claim (LessonRun.claim), not the lesson's own.
+CLAIM_TAG = "[source claim]"
 
 #: Width the narrative is wrapped to.
 WIDTH = 96
@@ -68,7 +72,7 @@ class LessonRun:
     """One run of a lesson: where its figures go, whether it is quick, what it expected.
 
     Attributes: name, out (Path), quick (bool), results (list of (label, passed, detail)),
-    written (list of Paths of the figures and files written).
+    claims (the same for verdicts on a source's claims), written (list of Paths written).
     """
 
     def __init__(self, name, out, quick):
@@ -76,6 +80,7 @@ class LessonRun:
         self.out = Path(out)
         self.quick = bool(quick)
         self.results = []
+        self.claims = []
         self.written = []
 
     def say(self, text=""):
@@ -104,6 +109,18 @@ class LessonRun:
         print(f"{'PASS' if passed else 'FAIL'}  {label}{suffix}")
         return passed
 
+    def claim(self, label, holds, detail=""):
+        """Record and print a verdict on a *source's* claim: ``PASS [source claim] label`` or ``FAIL ...``.
+
+        Unlike expect(), a claim that does not hold is a finding, not a failure of the lesson:
+        it is printed as FAIL and summarised by finish(), but does not change the exit status.
+        """
+        holds = bool(holds)
+        self.claims.append((label, holds, detail))
+        suffix = f" ({detail})" if detail else ""
+        print(f"{'PASS' if holds else 'FAIL'}  {CLAIM_TAG} {label}{suffix}")
+        return holds
+
     def path(self, filename):
         """The path of a file in this lesson's output folder (the folder is created)."""
         self.out.mkdir(parents=True, exist_ok=True)
@@ -122,6 +139,11 @@ class LessonRun:
         """Print the summary line and return the exit status: 0 if every expectation passed."""
         failed = [label for label, passed, _ in self.results if not passed]
         total = len(self.results)
+        if self.claims:
+            held = [label for label, holds, _ in self.claims if holds]
+            missed = [label for label, holds, _ in self.claims if not holds]
+            print(f"\n{self.name}: {len(held)} of {len(self.claims)} source claims held"
+                  + (f"; did not hold: {'; '.join(missed)}" if missed else ""))
         if failed:
             print(f"\n{self.name}: {len(failed)} of {total} expectations FAILED: " + "; ".join(failed))
             return 1

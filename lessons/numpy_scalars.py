@@ -265,6 +265,85 @@ def json_outcomes():
 
 
 # %% [markdown]
+# ## The post's own six comparisons
+#
+# The folk rule has a source we can check: a blog post ("Comparing numpy scalars directly is
+# time consuming, use .tolist() before a comparison", *To learn is to teach*, 29 September
+# 2018). It does not compare float64 scalars with `<` as above: it makes **0-d float32
+# arrays** with `np.array(1.0, np.float32)`, compares with `==` inside `if ...: pass`, and
+# times one million runs of each under cProfile. Its six cases and the seconds it printed,
+# in the order it gives as "in order of speed":
+#
+# | case | statement | the post's seconds per 10^6 |
+# |---|---|---|
+# | constant to constant | `x == 1.0` with `x = 1.0` | 0.088 |
+# | `.tolist()` to constant | `x.tolist() == 1.0` | 0.288 |
+# | `.tolist()` to `.tolist()` | `x.tolist() == y.tolist()` | 0.508 |
+# | numpy to numpy | `x == y` | 0.684 |
+# | numpy to constant | `x == 1.0` | 1.19 |
+# | numpy to `np.array(constant)` | `x == np.array(1.0, np.float32)` | (slowest; its number is not in the copy of the post we could read) |
+#
+# We run the same six statements, with the same operands, wrapped in the same `if ...: pass`,
+# and compare our order with the post's. Note what the post's "numpy scalars" are: 0-d
+# *arrays*, which (as measured above) always go through the ufunc machinery. Its advice holds
+# for them; whether it holds for real numpy scalars (what iterating over an array gives) is
+# the other question, answered by the table above.
+
+# %%
+#: The post's six cases in its published order, fastest first: (case, setup, statement, seconds
+#: per 10^6 runs as printed by the post, None where our copy of the post has no number).
+POST_COMPARISONS = (
+    ("constant to constant", "x = 1.0", "x == 1.0", 0.088),
+    ("numpy.tolist() to constant", "x = np.array(1.0, np.float32)", "x.tolist() == 1.0", 0.288),
+    ("numpy.tolist() to numpy.tolist()",
+     "x = np.array(1.0, np.float32); y = np.array(1.0, np.float32)", "x.tolist() == y.tolist()", 0.508),
+    ("numpy to numpy", "x = np.array(1.0, np.float32); y = np.array(1.0, np.float32)", "x == y", 0.684),
+    ("numpy to constant", "x = np.array(1.0, np.float32)", "x == 1.0", 1.19),
+    ("numpy to numpy.array(constant)", "x = np.array(1.0, np.float32)",
+     "x == np.array(1.0, np.float32)", None),
+)
+
+
+def time_post_comparisons(number, repeat):
+    """Time ``if <statement>: pass`` for each of the post's six cases, with the post's operands.
+
+    -> DataFrame (case, statement, post rank, post s per 1e6, ns, s per 1e6), in the post's order;
+    ns is the median over ``repeat`` runs of ``number`` executions, per execution.
+    """
+    rows = []
+    for rank, (case, setup, statement, post_seconds) in enumerate(POST_COMPARISONS, start=1):
+        timer = timeit.Timer(f"if {statement}: pass", setup=setup, globals={"np": np})
+        ns = float(np.median(timer.repeat(repeat=repeat, number=number))) / number * 1e9
+        rows.append({"case": case, "statement": statement, "post rank": rank,
+                     "post s per 1e6": post_seconds, "ns": ns, "s per 1e6": ns * 1e-3})
+    return pd.DataFrame(rows)
+
+
+def post_comparison_values():
+    """The truth value of each of the post's statements with its operands: {case: Python bool}."""
+    out = {}
+    for case, setup, statement, _ in POST_COMPARISONS:
+        local = {"np": np}
+        exec(setup, local)                              # noqa: S102 - our own fixed statements
+        out[case] = bool(eval(statement, local))         # noqa: S307
+    return out
+
+
+def rank_agreement(reference_order, measured):
+    """How far a measured order is from a reference order (both over the same items).
+
+    reference_order: items, first = fastest; measured: {item: time}. Returns (measured order,
+    number of pairs ordered the same way, number of pairs) -- Kendall's pair count, with
+    concordant = same relative order in both.
+    """
+    order = sorted(reference_order, key=lambda item: measured[item])
+    position = {item: i for i, item in enumerate(order)}
+    pairs = [(a, b) for i, a in enumerate(reference_order) for b in reference_order[i + 1:]]
+    agree = sum(position[a] < position[b] for a, b in pairs)
+    return order, agree, len(pairs)
+
+
+# %% [markdown]
 # ## The bar chart
 #
 # A horizontal bar per row, on a log scale (the rows span almost three orders of
@@ -394,6 +473,55 @@ def main(argv=None):
                sorted(refused) == sorted(["np.float32(1.5)", "np.int64(3)", "(np.float64(1) > 0)"])
                and all(outcomes[k + ".item()"] != "TypeError" for k in refused),
                f"refused: {', '.join(refused)}")
+
+    # -- the post's own six comparisons -------------------------------------------------------
+    post_number, post_repeat = (2000, 3) if run.quick else (200_000, 5)
+    post_values = post_comparison_values()
+    run.expect("each of the post's six comparisons is True for its operands (1.0 == 1.0)",
+               all(post_values.values()), f"{sum(post_values.values())} of {len(post_values)}")
+    post = time_post_comparisons(post_number, post_repeat)
+    cases = [case for case, _, _, _ in POST_COMPARISONS]
+    measured_order, agree, pairs = rank_agreement(cases, dict(zip(post["case"], post["ns"])))
+    post["our rank"] = [measured_order.index(case) + 1 for case in post["case"]]
+    post["x fastest"] = post["ns"] / post["ns"].min()
+    published = post["post s per 1e6"].to_numpy(dtype=float)
+    post["post x fastest"] = published / published[0]
+    run.table(post[["case", "statement", "post rank", "our rank", "post s per 1e6", "s per 1e6",
+                    "post x fastest", "x fastest"]].round(3).set_index("case"),
+              title=f"The post's six comparisons (0-d float32 arrays, `if ...: pass`), median of "
+                    f"{post_repeat} x {post_number} runs, beside its cProfile seconds per 10^6 runs:")
+    same = "is exactly the post's order" if measured_order == cases else "differs from the post's order"
+    known = post["post s per 1e6"].notna()
+    speed = tuple(np.quantile(post.loc[known, "s per 1e6"] / post.loc[known, "post s per 1e6"], [0, 1]))
+    run.say(f"""
+        Our order, fastest first: {'; '.join(measured_order)}.
+        It {same}:
+        {agree} of {pairs} pairs are ordered as the post orders them. Our absolute times are
+        {speed[0]:.2f} to {speed[1]:.2f} times the post's: they depend on the machine, its load, the
+        numpy version ({np.__version__} here) and the profiler (the post's ran under cProfile,
+        which adds its own cost to every call), so compare the ratios to the fastest instead. The post's advice survives for what it measured -- 0-d
+        arrays, where `.tolist()` turns a ufunc call into a Python float comparison -- but its
+        'numpy scalars' are arrays: a real np.float64 (the earlier table) compares about as fast
+        as a Python float.
+        """)
+    run.expect("constant to constant is the fastest of the post's six, as the post says",
+               measured_order[0] == cases[0], f"measured fastest: {measured_order[0]}")
+    python_side, ufunc_side = post["ns"].iloc[:3], post["ns"].iloc[3:]
+    spread = ufunc_side.max() / ufunc_side.min() - 1
+    within = ("that is inside this shared machine's run-to-run jitter (up to 2x), so their order among "
+              "themselves is not a measurement we can stand behind." if spread < 1 else
+              "with so few runs (--quick) one of them probably caught a busy moment: run without "
+              "--quick before reading anything into their order.")
+    run.say(f"""
+        The robust split is between the first three cases (a Python float comparison, after
+        .tolist() where needed) and the last three (a ufunc call on a 0-d array, plus an array
+        built each time in the sixth): the slowest of the first is {ufunc_side.min() /
+        python_side.max():.1f}x faster than the fastest of the last. Within the last three the
+        times are {spread:.0%} apart; {within}
+        """)
+    run.expect("each .tolist()/Python case of the post is faster than each 0-d array case",
+               python_side.max() < ufunc_side.min(),
+               f"{python_side.max():.0f} ns < {ufunc_side.min():.0f} ns")
 
     run.figure(plot_speed_table(table), "comparison_speed.png")
     return run.finish()

@@ -286,7 +286,7 @@ def model_arrays(net):
 def model_meta(net, **changes):
     """The meta dict hn.save writes for ``net``, with ``changes`` applied."""
     meta = {"format": "handnet.mlp", "version": 1, "handnet_version": hn.__version__,
-            "layer_sizes": net.layer_sizes, "hidden": net.hidden.name, "output": net.output.name,
+            "layer_sizes": net.layer_sizes, "hidden": net.hidden_argument, "output": net.output.name,
             "cost": net.cost}
     meta.update(changes)
     return meta

@@ -1,8 +1,12 @@
-"""Shared helpers for the tests: an independent central difference and random networks."""
+"""Shared helpers for the tests: an independent central difference, random networks, the CLI, and
+the interop tests' rounding bound and hand-written Keras files."""
+
+import json
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 import handnet as hn
 
@@ -12,6 +16,9 @@ settings.load_profile("handnet")
 
 #: (hidden, output, cost) combinations handnet supports.
 HIDDEN = ("sigmoid", "tanh", "relu", "identity")
+#: hidden= for a hypothesis test: one name for every hidden layer, or a mixed stack of names
+#: (drawn for the deepest network; random_net and random_problem cut it to the network's depth).
+HIDDEN_STACKS = st.one_of(st.sampled_from(HIDDEN), st.lists(st.sampled_from(HIDDEN), min_size=4, max_size=4))
 OUTPUT_COSTS = (("sigmoid", "cross_entropy"), ("sigmoid", "quadratic"),
                 ("softmax", "softmax_cross_entropy"), ("softmax", "quadratic"),
                 ("identity", "quadratic"))
@@ -39,6 +46,11 @@ def assert_gradients_close(analytic, numerical, rtol=1e-6, atol=1e-9):
                              f"{numerical[worst]:.10e}")
 
 
+def stack_for(hidden, layer_sizes):
+    """hidden= for layer_sizes: a name as it is, a list cut to one name per hidden layer."""
+    return hidden if isinstance(hidden, str) else list(hidden)[:len(layer_sizes) - 2]
+
+
 # ----------------------------------------------------------------------------
 # Tolerances from the rounding of the computation
 #
@@ -58,9 +70,9 @@ EPS = np.finfo(np.float64).eps
 U = EPS / 2
 
 
-def gamma(n):
+def gamma(n, u=U):
     """gamma_n = n u / (1 - n u): the relative rounding bound of n successive operations."""
-    return n * U / (1 - n * U)
+    return n * u / (1 - n * u)
 
 
 def ops_rtol(n_ops):
@@ -96,32 +108,41 @@ def backward_bounds(net, X, start):
     return [c * b for b in B], c * dx
 
 
-def jacobian_bound(net, X):
-    """(N, K, D): backward_bounds of dy/dx for every output unit, started from |da_L/dz_L|."""
+def jacobian_bound(net, X, wrt="output"):
+    """(N, K, D): backward_bounds of dy/dx for every output unit, started from |da_L/dz_L|
+    (wrt="preactivation": from the identity, the start of dz_L/dx)."""
     zs, _ = net.forward_pass(X)
     K = net.layer_sizes[-1]
-    df = np.abs(net.output.df(zs[-1]))
+    df = np.abs(net.output.df(zs[-1])) if wrt == "output" else np.ones_like(zs[-1])
     start = df if df.ndim == 3 else df[:, :, None] * np.eye(K)[None]    # (N, K, K): row k for unit k
     return np.swapaxes(backward_bounds(net, X, np.swapaxes(start, 0, 1))[1], 0, 1)
 
 
-def forward_bound(net, X_abs):
+#: max |f'| of each activation: how much an error in z_l can grow on its way into a_l (softmax:
+#: a row of da/dz has absolute sum 2 a_i (1 - a_i) <= 1/2, so max_k err(z_k) / 2 bounds each a_i).
+LIPSCHITZ = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "identity": 1.0, "softmax": 0.5}
+
+
+def forward_bound(net, X_abs, u=U):
     """(N,): how far two computations of any output a_L[i, k] may differ, for inputs whose
-    absolute values are at most X_abs (N, D) (x, or an occluded x with its baseline). Forward
-    error analysis, first order in u: with e the error carried into a layer,
-        err(z_l) <= gamma_{n+3} (|a_{l-1}| |W_l| + |b_l|) + e colsum(|W_l|)
-        err(a_l) <= max_k err(z_l)_k + 4 u |a_l|        (every f' is at most 1 in size; softmax's
-                                                        row of da/dz sums to at most 1/2)
+    absolute values are at most X_abs (N, D) (x, or an occluded x with its baseline), each
+    computed with unit roundoff at most u (u = 2**-24 bounds a float32 framework). Forward
+    error analysis, first order in u, unit by unit: with e (N, n_{l-1}) the error carried in,
+        err(z_l) <= gamma_{n+3} (|a_{l-1}| |W_l| + |b_l|) + e |W_l|
+        err(a_l) <= max|f_l'| err(z_l) + 4 u |a_l|       (softmax: max_k err(z_l)_k / 2 + 4 u |a_l|)
     (n + 3: a sum of n products, the bias, and a subtraction of an occluded part), doubled."""
-    A, e = np.abs(np.asarray(X_abs, dtype=np.float64)), np.zeros(len(X_abs))
+    A = np.abs(np.asarray(X_abs, dtype=np.float64))
+    e = np.zeros_like(A)
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
         absW = np.abs(W)
         Z = A @ absW + np.abs(b)                              # |z_l| is at most this
-        ez = gamma(W.shape[0] + 3) * Z + e[:, None] * absW.sum(axis=0)
+        ez = gamma(W.shape[0] + 3, u) * Z + e @ absW
+        f = net.activation(l).name
         # |a_l|: at most 1 for sigmoid, softmax and tanh; at most |z_l| for relu and identity
-        A = np.minimum(Z, 1.0) if net.activation(l).name in ("sigmoid", "softmax", "tanh") else Z
-        e = ez.max(axis=1) + 4 * U * A.max(axis=1)
-    return 2 * e
+        A = np.minimum(Z, 1.0) if f in ("sigmoid", "softmax", "tanh") else Z
+        ez = ez.max(axis=1, keepdims=True) if f == "softmax" else ez
+        e = LIPSCHITZ[f] * ez + 4 * u * A
+    return 2 * e.max(axis=1)
 
 
 def hessian_bound(net, x, t):
@@ -164,7 +185,7 @@ def random_problem(layer_sizes, hidden, output, cost, n_rows, seed):
     """A network with random weights AND biases (so ReLU units are not sitting on their kink),
     random inputs and targets that suit the output."""
     rng = np.random.default_rng(seed)
-    net = hn.MLP(layer_sizes, hidden=hidden, output=output, cost=cost, seed=seed)
+    net = hn.MLP(layer_sizes, hidden=stack_for(hidden, layer_sizes), output=output, cost=cost, seed=seed)
     net.params = rng.normal(scale=0.8, size=net.n_params)
     X = rng.normal(size=(n_rows, layer_sizes[0]))
     K = layer_sizes[-1]
@@ -180,17 +201,16 @@ def random_problem(layer_sizes, hidden, output, cost, n_rows, seed):
 def random_net(sizes, hidden="sigmoid", output="sigmoid", seed=0, scale=0.8):
     """A network whose weights AND biases are drawn from N(0, scale^2), seeded."""
     rng = np.random.default_rng(seed)
-    net = hn.MLP(sizes, hidden=hidden, output=output, seed=seed)
+    net = hn.MLP(sizes, hidden=stack_for(hidden, sizes), output=output, seed=seed)
     net.params = rng.normal(scale=scale, size=net.n_params)
     return net
 
 
 def away_from_kinks(net, X, margin=1e-3):
     """True when no ReLU pre-activation is within ``margin`` of 0 (finite differences are valid)."""
-    if net.hidden.name != "relu":
-        return True
     zs, _ = net.forward_pass(X)
-    return all(np.min(np.abs(z)) > margin for z in zs[:-1])
+    return all(np.min(np.abs(zs[l])) > margin for l in range(net.n_layers - 1)
+               if net.activation(l).name == "relu")
 
 
 def run_cli(capsys, *argv):
@@ -215,3 +235,26 @@ def assert_one_line_error(status, out, err, *fragments):
 @pytest.fixture(scope="session")
 def digits():
     return hn.datasets.load_digits()
+
+
+def keras_dense(name, units, activation="linear", use_bias=True):
+    """The config of a Keras Dense layer, as model_config holds it."""
+    return {"class_name": "Dense", "config": {"name": name, "units": units, "activation": activation,
+                                              "use_bias": use_bias}}
+
+
+def write_legacy_h5(path, layers, weights, kind="Sequential", extra=None):
+    """A legacy .h5 model as Keras writes it: model_config JSON plus model_weights/<layer>/ with weight_names."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        config = {"name": "model", "layers": layers, **(extra or {})}
+        f.attrs["model_config"] = json.dumps({"class_name": kind, "config": config})
+        group = f.create_group("model_weights")
+        for layer_name, arrays in weights.items():
+            g = group.create_group(layer_name)
+            names = [f"{layer_name}/{kind_}" for kind_ in ("kernel", "bias")[:len(arrays)]]
+            g.attrs["weight_names"] = np.array(names, dtype=object)
+            for n, arr in zip(names, arrays):
+                g[n] = arr
+    return path

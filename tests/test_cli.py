@@ -20,7 +20,7 @@ from handnet.training import DEFAULTS
 
 PNG = b"\x89PNG\r\n\x1a\n"
 EPOCHS = 30
-TRAIN_OPTIONS = ["--layers", "--hidden", "--output", "--init", "--epochs", "--lr", "--l2", "--batch-size",
+TRAIN_OPTIONS = ["--data", "--layers", "--hidden", "--output", "--init", "--epochs", "--lr", "--l2", "--batch-size",
                  "--momentum", "--seed", "--test-size", "--out", "--no-progress"]
 GRADCHECK_OPTIONS = ["--model", "--layers", "--hidden", "--output", "--init", "--samples", "--l2", "--h",
                      "--threshold", "--subset", "--directional", "--seed"]
@@ -121,7 +121,9 @@ def test_train_with_an_l2_that_blows_up_the_weights_names_l2(capsys, tmp_path):
 
 def test_train_defaults_agree_with_the_api():
     args = cli.build_parser().parse_args(["train"])
-    assert args.layers == [64, 25, 10]
+    assert args.data == "digits" and args.layers is None      # the layers follow the data:
+    from handnet.cli.train import DATA, default_layers
+    assert default_layers(DATA["digits"]) == [64, 25, 10]
     assert (args.epochs, args.lr, args.l2, args.momentum) == (
         DEFAULTS["epochs"], DEFAULTS["lr"], DEFAULTS["l2"], DEFAULTS["momentum"])
     assert (args.hidden, args.output, args.init) == ("sigmoid", "sigmoid", "glorot")
@@ -177,7 +179,9 @@ def test_train_ctrl_c_still_saves_everything(capsys, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("argv, fragments", [
-    (["--layers", "32", "10"], ["--layers", "64"]),
+    (["--layers", "32", "10"], ["--layers", "64", "got 32"]),
+    (["--data", "mnist", "--layers", "64", "25", "10"], ["--layers", "--data mnist", "784", "got 64"]),
+    (["--data", "mnist20", "--layers", "784", "25", "10"], ["--layers", "--data mnist20", "400", "got 784"]),
     (["--layers", "64", "25", "3"], ["--layers", "10"]),
     (["--epochs", "0"], ["epochs"]),
     (["--lr", "-1"], ["lr"]),
@@ -361,7 +365,8 @@ def test_every_option_has_help_text():
             if action.dest == "command":        # the list of commands; each command has its help
                 continue
             assert action.help, f"{p.prog}: {action.option_strings or action.dest} has no help"
-    assert set(subparsers) == {"train", "gradcheck", "explain", "exercises", "assign", "validate", "check", "grade"}
+    assert set(subparsers) == {"train", "gradcheck", "explain", "convert", "exercises", "assign", "validate", "check",
+                               "grade"}
     # and the tests' lists are complete
     for name, options in (("train", TRAIN_OPTIONS), ("gradcheck", GRADCHECK_OPTIONS)):
         declared = {s for a in subparsers[name]._actions for s in a.option_strings if s.startswith("--")}
@@ -404,3 +409,25 @@ def test_import_handnet_stays_light():
             "assert not heavy, heavy\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("data, n_inputs", [("mnist", 784), ("mnist20", 400)])
+def test_train_on_mnist_sizes_the_first_layer_from_the_data(capsys, tmp_path, data, n_inputs):
+    status, out, err = run_cli(capsys, "train", "--data", data, "--epochs", 2, "--test-size", 1000,
+                               "--no-progress", "--out", tmp_path)
+    assert status == 0, err
+    saved = hn.load(tmp_path / "model.npz")
+    assert saved.layer_sizes == [n_inputs, 25, 10]
+    assert "training on 4000 digits, validating on 1000" in out
+    # the validation digits are the loader's, split as the command says
+    X, y = hn.datasets.load_mnist(size=28 if data == "mnist" else 20)
+    _, X_test, _, y_test = hn.datasets.train_test_split(X, y, test_size=1000, seed=0)
+    accuracy = hn.accuracy(y_test, saved.predict(X_test))
+    assert f"validation accuracy: {100 * accuracy:.1f}% ({round(accuracy * 1000)} of 1000" in out
+
+
+def test_train_on_mnist_accepts_its_own_layers(capsys, tmp_path):
+    status, _, err = run_cli(capsys, "train", "--data", "mnist20", "--layers", 400, 14, 10, "--epochs", 1,
+                             "--no-progress", "--out", tmp_path)
+    assert status == 0, err
+    assert hn.load(tmp_path / "model.npz").layer_sizes == [400, 14, 10]

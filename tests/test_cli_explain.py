@@ -192,7 +192,8 @@ def test_a_model_that_is_not_for_the_digits_is_a_one_line_error(capsys, tmp_path
     other = tmp_path / "other.npz"
     hn.save(hn.MLP([5, 3, 2], seed=0), other)
     status, out, err = run_cli(capsys, "explain", "--model", other, "--method", "sensitivity", "--out", tmp_path / "o")
-    assert_one_line_error(status, out, err, "--model", "5 inputs", "64 inputs", "Python API")
+    assert_one_line_error(status, out, err, "--model", "5 inputs", "64 inputs", "784 inputs", "400 inputs",
+                          "Python API")
     assert not (tmp_path / "o").exists()
 
 
@@ -294,3 +295,34 @@ def test_explain_defaults():
     assert args.out == os.path.join("handnet-output", "explain")
     assert list(cli.explain.DEFAULT_EXPLAIN_ROWS) == list(range(8))
     assert (cli.explain.DEFAULT_WINDOW, cli.explain.DEFAULT_STRIDE, cli.explain.DEFAULT_BASELINE) == ((2, 2), 1, 0.0)
+
+
+@pytest.mark.parametrize("size", [28, 20])
+@pytest.mark.parametrize("method", ["sensitivity", "regions"])
+def test_explain_an_mnist_model_uses_its_images(capsys, tmp_path, size, method):
+    """The model's input size picks the data (784: MNIST 28x28, 400: 20x20) and the image shape."""
+    D = size * size
+    net = hn.MLP([D, 6, 10], seed=1)
+    hn.save(net, tmp_path / "m.npz")
+    rows = [] if method == "regions" else ["--rows", "0", "4999"]
+    status, out, err = run_cli(capsys, "explain", "--model", tmp_path / "m.npz", "--method", method, *rows,
+                               "--out", tmp_path / "o")
+    assert status == 0, err
+    csv = read_csv(tmp_path / "o" / f"{method}.csv")
+    assert list(csv.columns)[-D:] == [f"x{j}" for j in range(D)]
+    assert_png(tmp_path / "o" / f"{method}.png")
+    if method == "regions":
+        np.testing.assert_array_equal(csv[[f"x{j}" for j in range(D)]].to_numpy(), explain.region_maps(net))
+    else:
+        X, y = hn.datasets.load_mnist(size=size)
+        assert csv["row"].tolist() == [0, 4999] and csv["label"].tolist() == [0, 9]
+        np.testing.assert_array_equal(csv[[f"x{j}" for j in range(D)]].to_numpy(),
+                                      explain.sensitivity(net, X[[0, 4999]], csv["target"].astype(int).to_numpy()))
+        assert f"MNIST" in out
+
+
+def test_explain_an_mnist_model_checks_image_shape_against_its_inputs(capsys, tmp_path):
+    hn.save(hn.MLP([400, 4, 10], seed=0), tmp_path / "m.npz")
+    status, out, err = run_cli(capsys, "explain", "--model", tmp_path / "m.npz", "--method", "sensitivity",
+                               "--image-shape", 8, 8, "--out", tmp_path / "o")
+    assert_one_line_error(status, out, err, "--image-shape", "400")

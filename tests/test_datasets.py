@@ -400,9 +400,55 @@ def test_minmax_validation():
         MinMaxScaler().transform([[1.0]])
     with pytest.raises(ValueError, match=r"^X: expected a 2-D array .*got shape \(3,\)$"):
         MinMaxScaler().fit([1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match=r"^X: expected finite numbers, got nan at row 1, column 0$"):
+    with pytest.raises(ValueError, match=r"^X: expected finite numbers, got nan at index \(1, 0\)$"):
         MinMaxScaler().fit([[1.0], [np.nan]])
     with pytest.raises(ValueError, match=r"^X: expected at least one row"):
         MinMaxScaler().fit(np.zeros((0, 3)))
     with pytest.raises(TypeError, match=r"^X: "):
         MinMaxScaler().fit([["a", "b"]])
+
+
+# --------------------------------------------------------------------------- #
+# Huge and unchecked arguments (issue 11): refused by name or computed without overflow
+# --------------------------------------------------------------------------- #
+
+
+def test_minmax_of_values_near_the_float64_limit_is_computed_without_overflow():
+    # max - min = 2e308 overflows float64; the scaled values do not
+    Z = minmax_normalise([[1e308, 0.0], [-1e308, 1.0], [0.0, 0.5]])
+    np.testing.assert_array_equal(Z, [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+
+
+def test_minmax_result_beyond_float64_is_refused_naming_X():
+    s = MinMaxScaler().fit([[0.0], [1e-300]])
+    with pytest.raises(ValueError, match=r"^X: the value 1e\+300 at row 0, column 0 scales to inf"):
+        s.transform([[1e300]])
+
+
+def test_split_refuses_a_bad_seed_naming_it():
+    X, y = np.zeros((10, 2)), np.arange(10) % 2
+    with pytest.raises(TypeError, match=r"^seed: expected a non-negative integer"):
+        train_test_split(X, y, seed="abc")
+    with pytest.raises(TypeError, match=r"^seed: "):
+        train_test_split(X, y, seed=-1)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_split_refuses_a_non_finite_X_naming_it(bad):
+    X, y = np.zeros((10, 2)), np.arange(10) % 2
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match=r"^X: expected finite numbers, got (nan|inf) at index \(3, 1\)$"):
+        train_test_split(X, y)
+
+
+def test_split_refuses_a_nan_target_naming_y():
+    X, y = np.zeros((10, 2)), np.linspace(0, 1, 10)
+    y[4] = np.nan
+    with pytest.raises(ValueError, match=r"^y: expected finite numbers, got nan at index 4$"):
+        train_test_split(X, y, stratify=False)
+
+
+def test_split_keeps_the_dtype_of_X():
+    X = np.arange(20).reshape(10, 2)
+    X_train, X_test, _, _ = train_test_split(X, np.arange(10) % 2)
+    assert X_train.dtype == X.dtype and X_test.dtype == X.dtype

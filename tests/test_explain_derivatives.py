@@ -9,14 +9,14 @@ code with handnet.explain.
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import handnet as hn
 from handnet.explain import (gradient_x_input, input_gradient, input_hessian, input_hessian_diag,
                              jacobian, region_map, region_maps, sensitivity)
-from conftest import (HIDDEN, assert_gradients_close, assert_within, away_from_kinks, central_difference,
-                      hessian_bound, jacobian_bound, ops_rtol, product_bound, random_net)
+from conftest import (HIDDEN, HIDDEN_STACKS, assert_gradients_close, assert_within, away_from_kinks,
+                      central_difference, hessian_bound, jacobian_bound, ops_rtol, product_bound, random_net)
 
 OUTPUTS = ("sigmoid", "softmax", "identity")
 
@@ -48,11 +48,18 @@ def second_difference_tolerance(f, x, h=1e-4):
 
 architectures = dict(
     sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5),
-    hidden=st.sampled_from(HIDDEN),
+    hidden=HIDDEN_STACKS,
     output=st.sampled_from(OUTPUTS),
     n_rows=st.integers(1, 4),
     seed=st.integers(0, 10_000),
 )
+
+
+def mixed_stack_examples(test):
+    """Run an architecture test on two fixed mixed stacks too, whatever hypothesis draws."""
+    test = example(sizes=[4, 5, 4, 3, 3], hidden=["sigmoid", "relu", "tanh"], output="softmax", n_rows=2,
+                   seed=1)(test)
+    return example(sizes=[3, 4, 4, 2], hidden=["tanh", "sigmoid"], output="sigmoid", n_rows=3, seed=2)(test)
 
 
 def build(sizes, hidden, output, n_rows, seed):
@@ -71,6 +78,7 @@ def build(sizes, hidden, output, n_rows, seed):
 # ----------------------------------------------------------------------------
 
 @given(**architectures)
+@mixed_stack_examples
 def test_input_gradient_matches_central_differences(sizes, hidden, output, n_rows, seed):
     net, X, t = build(sizes, hidden, output, n_rows, seed)
     g = input_gradient(net, X, t)
@@ -81,6 +89,7 @@ def test_input_gradient_matches_central_differences(sizes, hidden, output, n_row
 
 
 @given(**architectures)
+@mixed_stack_examples
 def test_jacobian_matches_central_differences(sizes, hidden, output, n_rows, seed):
     net, X, t = build(sizes, hidden, output, n_rows, seed)
     J = jacobian(net, X)
@@ -93,6 +102,7 @@ def test_jacobian_matches_central_differences(sizes, hidden, output, n_rows, see
 
 
 @given(**architectures)
+@mixed_stack_examples
 def test_preactivation_jacobian_matches_central_differences(sizes, hidden, output, n_rows, seed):
     net, X, t = build(sizes, hidden, output, n_rows, seed)
     J = jacobian(net, X, wrt="preactivation")
@@ -102,10 +112,11 @@ def test_preactivation_jacobian_matches_central_differences(sizes, hidden, outpu
             assert_gradients_close(J[i, k], central_difference(logit_of(net, k), X[i]),
                                    rtol=1e-7, atol=1e-9)
         # two batchings of the same recursion: apart by rounding alone
-        assert_within(g[i], J[i, t[i]], jacobian_bound(net, X[i:i + 1])[0, t[i]])
+        assert_within(g[i], J[i, t[i]], jacobian_bound(net, X[i:i + 1], wrt="preactivation")[0, t[i]])
 
 
 @given(**architectures)
+@mixed_stack_examples
 def test_input_gradient_is_the_targets_row_of_the_jacobian(sizes, hidden, output, n_rows, seed):
     net, X, t = build(sizes, hidden, output, n_rows, seed)
     J = jacobian(net, X)
@@ -179,6 +190,7 @@ def test_linear_network_gradient_x_input_is_w_times_x():
 # ----------------------------------------------------------------------------
 
 @given(**architectures)
+@mixed_stack_examples
 def test_hessian_diagonal_matches_differences_of_the_gradient(sizes, hidden, output, n_rows, seed):
     net, X, t = build(sizes, hidden, output, n_rows, seed)
     H = input_hessian_diag(net, X, t)
@@ -194,6 +206,7 @@ def test_hessian_diagonal_matches_differences_of_the_gradient(sizes, hidden, out
 
 
 @given(**architectures)
+@mixed_stack_examples
 def test_hessian_diagonal_matches_second_differences_of_the_output(sizes, hidden, output, n_rows,
                                                                    seed):
     net, X, t = build(sizes, hidden, output, n_rows, seed)
@@ -205,6 +218,7 @@ def test_hessian_diagonal_matches_second_differences_of_the_output(sizes, hidden
 
 
 @given(**architectures)
+@mixed_stack_examples
 def test_full_hessian_matches_differences_of_the_gradient(sizes, hidden, output, n_rows, seed):
     net, X, t = build(sizes, hidden, output, n_rows, seed)
     x, target = X[0], int(t[0])
@@ -221,6 +235,7 @@ def test_full_hessian_matches_differences_of_the_gradient(sizes, hidden, output,
 
 
 @given(**architectures)
+@mixed_stack_examples
 def test_logit_hessian_matches_differences(sizes, hidden, output, n_rows, seed):
     net, X, t = build(sizes, hidden, output, n_rows, seed)
     H = input_hessian_diag(net, X, t, wrt="preactivation")

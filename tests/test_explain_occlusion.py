@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handnet.explain import gradient_x_input, normalize_max, occlusion, window_grid
-from conftest import assert_within, forward_bound, ops_rtol, random_net
+from conftest import HIDDEN_STACKS, assert_within, forward_bound, ops_rtol, random_net
 
 
 def occlusion_bound(net, X, baseline):
@@ -49,7 +49,7 @@ def reference_occlusion(net, X, t, window, stride, baseline, shape):
        n_rows=st.integers(1, 4), seed=st.integers(0, 1000), baseline_kind=st.sampled_from(
            ["zero", "scalar", "row", "per-row"]),
        hidden_sizes=st.lists(st.integers(1, 5), max_size=3),
-       hidden=st.sampled_from(["sigmoid", "tanh", "relu", "identity"]),
+       hidden=HIDDEN_STACKS,
        output=st.sampled_from(["sigmoid", "softmax", "identity"]))
 def test_1d_occlusion_matches_the_reference(D, window, stride, n_rows, seed, baseline_kind,
                                             hidden_sizes, hidden, output):

@@ -242,7 +242,7 @@ def test_plot_attribution_rows_many_rows(rng):
     ({"A": [["x"] * 14] * 2}, TypeError, "A"),
     ({"fields": [("a", 4), ("b", 4)]}, ValueError, "fields"),
     ({"fields": [("a", 0), ("b", 14)]}, ValueError, "fields"),
-    ({"fields": [("a", 2.5), ("b", 11.5)]}, ValueError, "fields"),
+    ({"fields": [("a", 2.5), ("b", 11.5)]}, TypeError, "fields"),
     ({"fields": ["ab"]}, TypeError, "fields"),
     ({"fields": "a"}, TypeError, "fields"),
     ({"fields": []}, ValueError, "fields"),

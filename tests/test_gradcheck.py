@@ -112,3 +112,14 @@ def test_relu_kinks_are_reported(problem):
     report = hn.check_gradient(net, X, [0, 1])
     assert any("kink" in note for note in report.notes)
     assert "kink" in str(report)
+
+
+def test_a_mixed_stack_passes_and_only_its_relu_layers_count_for_kinks():
+    net, X, Y = random_problem([5, 4, 4, 3, 3], ["sigmoid", "relu", "tanh"], "softmax", "softmax_cross_entropy",
+                               n_rows=6, seed=4)
+    report = hn.check_gradient(net, X, Y, l2=0.5, directional=True)
+    assert report.passed and report.max_rel_error < 1e-7 and report.notes == []
+    # every unit of the sigmoid and tanh layers sits at z = 0; only the ReLU layer's 4 units can be kinks
+    kinked = hn.MLP([3, 4, 4, 4, 2], hidden=["tanh", "relu", "sigmoid"])
+    report = hn.check_gradient(kinked, np.zeros((2, 3)), [0, 1])
+    assert len(report.notes) == 1 and report.notes[0].startswith("8 ReLU pre-activations")

@@ -195,6 +195,8 @@ def net_calls(net, X, y):
         "region_map": lambda: E.region_map(net, 0),
         "occlusion": lambda: E.occlusion(net, X, 0, 2),
         "resolve_targets": lambda: E.resolve_targets(net, X, None),
+        "to_sklearn_params": lambda: hn.to_sklearn_params(net),
+        "to_torch": lambda: hn.to_torch(net),           # checked before torch is imported
     }
 
 

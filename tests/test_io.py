@@ -503,3 +503,34 @@ def test_saved_file_has_normal_permissions(tmp_path):
     os.chmod(path, 0o640)
     hn.save(random_net(seed=3), path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+# ----------------------------------------------------------------------------
+# One activation per hidden layer in the file
+# ----------------------------------------------------------------------------
+
+def test_a_mixed_stack_round_trips_and_meta_lists_it(tmp_path):
+    net = random_net((5, 4, 3, 3, 2), ["tanh", "relu", "sigmoid"], "softmax")
+    path = hn.save(net, tmp_path / "mixed.npz")
+    assert read_meta(path)["hidden"] == ["tanh", "relu", "sigmoid"]
+    loaded = hn.load(path)
+    assert loaded.hidden_names == ["tanh", "relu", "sigmoid"] and repr(loaded) == repr(net)
+    X = np.random.default_rng(1).normal(size=(9, 5))
+    assert np.array_equal(loaded.predict_proba(X), net.predict_proba(X))
+
+
+def test_a_file_written_before_per_layer_activations_still_loads(tmp_path):
+    # the meta handnet 0.1.0 wrote: one name for every hidden layer
+    old = {"format": "handnet.mlp", "version": 1, "handnet_version": "0.1.0", "layer_sizes": [3, 4, 2],
+           "hidden": "tanh", "output": "softmax", "cost": "softmax_cross_entropy"}
+    net = hn.load(_with_meta(tmp_path, old))
+    assert net.hidden.name == "tanh" and net.hidden_names == ["tanh"]
+    X = np.random.default_rng(2).normal(size=(4, 3))
+    z = np.tanh(X @ LAYERS["W0"] + LAYERS["b0"]) @ LAYERS["W1"] + LAYERS["b1"]
+    np.testing.assert_allclose(net.predict_proba(X), np.exp(z) / np.exp(z).sum(1, keepdims=True), rtol=1e-14)
+
+
+def test_a_hidden_list_of_the_wrong_length_is_unusable_meta(tmp_path):
+    with pytest.raises(ValueError, match=r"has unusable meta: hidden: expected 1 activation name, one per "
+                                         r"hidden layer of layer_sizes \[3, 4, 2\], got 2"):
+        hn.load(_with_meta(tmp_path, {"hidden": ["tanh", "relu"]}))

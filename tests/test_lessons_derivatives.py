@@ -20,8 +20,8 @@ from conftest import central_difference, random_net
 
 @pytest.fixture(scope="module")
 def digits_net():
-    """The lesson's network after a short training (quick settings)."""
-    net, X_test, y_test, acc = sa.train_digits_network(epochs=60)
+    """The lesson's MNIST network after a short training (two epochs)."""
+    net, X_test, y_test, acc = sa.train_mnist_network(epochs=2)
     return net, X_test, y_test, acc
 
 
@@ -37,17 +37,121 @@ def test_one_digit_per_class_is_correct_and_covers_every_class(digits_net):
 def test_sensitivity_maps_shape_and_agreement_with_finite_differences(digits_net):
     net, X_test, y_test, _ = digits_net
     idx = sa.one_digit_per_class(net, X_test, y_test)
-    x, t = X_test[idx], y_test[idx]
+    x, t = X_test[idx[:3]], y_test[idx[:3]]
     g = sa.input_gradients(net, x, t)
     S = sa.sensitivity_maps(net, x, t)
-    assert S.shape == (10, 64) and np.all(S >= 0)
+    assert S.shape == (3, 784) and np.all(S >= 0)
     assert np.array_equal(S, np.abs(g))
     stacked = sa.central_difference_gradient(net, x, t)
-    assert sa.relative_error(g, stacked).max() < 1e-6
-    # the lesson's stacked differences against the independent loop of conftest, two rows
-    for i in (0, 7):
-        loop = central_difference(lambda v, i=i: net.predict_proba(v[None])[0, t[i]], x[i])
-        np.testing.assert_allclose(stacked[i], loop, rtol=1e-6, atol=1e-10)
+    assert sa.relative_error(g, stacked, floor=1e-4).max() < 1e-6
+    logits = sa.central_difference_gradient(net, x, t, wrt="preactivation")
+    assert sa.relative_error(sa.input_gradients(net, x, t, wrt="preactivation"), logits).max() < 1e-6
+    # the lesson's stacked differences against the independent loop of conftest, a few pixels of row 0
+    pixels = [0, 300, 406, 783]
+    def y_of(v):
+        full = x[0].copy()
+        full[pixels] = v
+        return net.predict_proba(full[None])[0, t[0]]
+    loop = central_difference(y_of, x[0, pixels])
+    np.testing.assert_allclose(stacked[0, pixels], loop, rtol=1e-6, atol=1e-10)
+
+
+def test_relative_error_uses_the_floor_only_for_tiny_rows():
+    a = np.array([[1.0, -2.0], [1e-12, 0.0]])
+    n = np.array([[1.0, -2.002], [3e-12, 0.0]])
+    np.testing.assert_allclose(sa.relative_error(a, n, floor=1e-4), [1e-3, 2e-8])
+    np.testing.assert_allclose(sa.relative_error(a, n)[1], 2.0)
+
+
+# -- the post's four readings ------------------------------------------------------------------
+
+def _flood_outside(blank):
+    """Reference for enclosed_blank: a breadth-first search from the border, one image at a time."""
+    h, w = blank.shape
+    seen = np.zeros_like(blank)
+    queue = [(r, c) for r in range(h) for c in range(w) if (r in (0, h - 1) or c in (0, w - 1)) and blank[r, c]]
+    for r, c in queue:
+        seen[r, c] = True
+    while queue:
+        r, c = queue.pop()
+        for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < h and 0 <= cc < w and blank[rr, cc] and not seen[rr, cc]:
+                seen[rr, cc] = True
+                queue.append((rr, cc))
+    return blank & ~seen
+
+
+def test_enclosed_blank_finds_a_ring_hole_and_nothing_in_an_open_shape():
+    ring = np.zeros((28, 28))
+    ring[8:20, 8:20] = 1.0
+    ring[10:18, 10:18] = 0.0                 # an 8x8 hole inside a 2-pixel ring
+    open_c = ring.copy()
+    open_c[10:18, 18:20] = 0.0               # cut the right side: the hole meets the outside
+    holes = sa.enclosed_blank(np.stack([ring.ravel(), open_c.ravel()]))
+    assert holes[0].sum() == 64 and holes[0].reshape(28, 28)[10:18, 10:18].all()
+    assert holes[1].sum() == 0
+
+
+def test_enclosed_blank_matches_a_breadth_first_search_on_real_zeros(digits_net):
+    _, X_test, y_test, _ = digits_net
+    zeros = X_test[y_test == 0][:8]
+    holes = sa.enclosed_blank(zeros)
+    for i in range(len(zeros)):
+        expected = _flood_outside(zeros[i].reshape(28, 28) == 0)
+        assert np.array_equal(holes[i].reshape(28, 28), expected)
+
+
+def test_quadrant_shares_and_principal_axis_on_known_maps():
+    M = np.zeros((28, 28))
+    M[5:9, 5:9] = 1.0
+    M[20, 20] = 1.0
+    shares = sa.quadrant_shares(M.ravel())
+    assert shares["top-left"] == pytest.approx(16 / 17) and shares["bottom-right"] == pytest.approx(1 / 17)
+    diagonal = np.zeros((28, 28))
+    diagonal[np.arange(8, 20), np.arange(8, 20)] = 1.0         # down-right on screen: 135 degrees
+    angle, elongation = sa.principal_axis(diagonal.ravel(), top_fraction=12 / 784)
+    assert angle == pytest.approx(135.0) and elongation > 1e6
+    assert sa.is_diagonal(angle, elongation)
+    flat = np.zeros((28, 28))
+    flat[14, 6:22] = np.linspace(1, 2, 16)
+    angle, elongation = sa.principal_axis(flat.ravel(), top_fraction=16 / 784)
+    assert angle == pytest.approx(0.0, abs=1e-9) or angle == pytest.approx(180.0)
+    assert not sa.is_diagonal(angle, elongation)
+
+
+def test_post_readings_recomputed_from_the_jacobian(digits_net):
+    net, X_test, y_test, _ = digits_net
+    idx = sa.one_digit_per_class(net, X_test, y_test)
+    readings, maps = sa.post_readings(net, X_test, y_test, idx)
+    correct = net.predict(X_test) == y_test
+    # reading 1: the hole's share of |dy0/dx| against its share of the pixels, median over zeros
+    zeros = X_test[correct & (y_test == 0)]
+    S0 = np.abs(hn.explain.jacobian(net, zeros)[:, 0])
+    hole = sa.enclosed_blank(zeros)
+    has = hole.any(axis=1)
+    ratio = (S0 * hole).sum(axis=1)[has] / S0.sum(axis=1)[has] / hole.mean(axis=1)[has]
+    assert readings["zero"]["median ratio"] == pytest.approx(np.median(ratio), rel=1e-12)
+    assert readings["zero"]["holds"] == bool(np.median(ratio) > 1)
+    # readings 2 and 3: quadrant shares of the mean normalised |d(y_a - y_b)/dx|
+    for key, (a, b) in (("four-nine", (4, 9)), ("seven-nine", (7, 9))):
+        J = hn.explain.jacobian(net, X_test[correct & (y_test == a)])
+        D = J[:, a] - J[:, b]
+        mean_abs = (np.abs(D) / np.abs(D).sum(axis=1, keepdims=True)).mean(axis=0).reshape(28, 28)
+        top_left = mean_abs[4:14, 4:14].sum() / mean_abs.sum()
+        assert readings[key]["share top-left"] == pytest.approx(top_left, rel=1e-12)
+        others = [mean_abs[r, c].sum() / mean_abs.sum() for r, c in
+                  ((slice(4, 14), slice(14, 24)), (slice(14, 24), slice(4, 14)), (slice(14, 24), slice(14, 24)))]
+        assert readings[key]["holds"] == bool(top_left > max(others))
+        np.testing.assert_allclose(maps[(a, b)], (D / np.abs(D).sum(axis=1, keepdims=True)).mean(axis=0),
+                                   rtol=1e-12, atol=1e-15)
+    # reading 4: the verdict follows from the stored angles and elongations
+    r = readings["five-six-eight"]
+    assert r["holds"] == (sa.is_diagonal(r["angle to 6 (deg)"], r["elongation to 6"])
+                          and sa.is_diagonal(r["angle to 8 (deg)"], r["elongation to 8"]))
+    for b in (6, 8):
+        assert (r[f"angle to {b} (deg)"], r[f"elongation to {b}"]) == \
+            pytest.approx(sa.principal_axis(np.maximum(maps[(b, 5)], 0.0)), rel=1e-12)
 
 
 def test_blank_pixel_share_on_known_values():
@@ -63,13 +167,13 @@ def test_gradient_times_input_is_zero_on_blank_pixels(digits_net):
     np.testing.assert_allclose(G, sa.input_gradients(net, X_test[:20]) * X_test[:20], rtol=1e-12, atol=0)
 
 
-def test_saturation_table_follows_the_sigmoid_chain_rule(digits_net):
+def test_saturation_table_follows_the_softmax_chain_rule(digits_net):
     net, X_test, _, _ = digits_net
     table, chain_err = sa.saturation_table(net, X_test[:50])
     assert chain_err < 1e-12
     y = net.predict_proba(X_test[:50]).max(axis=1)
     np.testing.assert_allclose(table["confidence y_t"], y)
-    np.testing.assert_allclose(table["y_t (1 - y_t)"], y * (1 - y))
+    np.testing.assert_allclose(table["1 - y_t"], 1 - y)
     frame, ratio_out, ratio_logit = sa.quartile_comparison(table)
     assert list(frame.index) == ["least confident 25%", "most confident 25%"]
     assert ratio_out > 1 and ratio_out > ratio_logit
@@ -147,6 +251,15 @@ def test_interleaved_times_and_timing_table_shapes():
     assert list(table.index) == [4, 8]
     assert (table["max rel. difference"] < 1e-7).all()
     assert (table["model 2D/(K+1)"] == [2.0, 4.0]).all()
+
+
+def test_jacobian_vs_forward_table_and_the_mnist_jacobian():
+    net, X_test, acc, diff = jc.mnist_jacobian(epochs=1)
+    assert net.layer_sizes == [784, 64, 10] and X_test.shape[1] == 784 and acc > 0.5
+    assert diff < 1e-6
+    table = jc.jacobian_vs_forward(net, X_test, batch_sizes=(1, 7), rounds=1)
+    assert list(table.index) == [1, 7] and (table["model K+1"] == 11).all()
+    assert np.all(np.isfinite(table.to_numpy())) and np.all(table.to_numpy() > 0)
 
 
 def test_digit_jacobian_rows_are_the_per_class_gradients():

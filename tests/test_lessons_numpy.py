@@ -63,6 +63,31 @@ def test_timeit_setup_binds_every_operand(namespace):
     assert set(ns._NAMES) == set(namespace)
 
 
+def test_post_comparisons_are_the_posts_statements_and_all_true():
+    values = ns.post_comparison_values()
+    assert list(values) == [case for case, _, _, _ in ns.POST_COMPARISONS] and all(values.values())
+    statements = [statement for _, _, statement, _ in ns.POST_COMPARISONS]
+    assert statements == ["x == 1.0", "x.tolist() == 1.0", "x.tolist() == y.tolist()", "x == y",
+                          "x == 1.0", "x == np.array(1.0, np.float32)"]
+    published = [seconds for *_, seconds in ns.POST_COMPARISONS if seconds is not None]
+    assert published == sorted(published)          # the post's list is fastest first
+    for _, setup, _, _ in ns.POST_COMPARISONS[1:]:
+        assert "np.float32" in setup                  # 0-d float32 arrays, as in the post
+
+
+def test_time_post_comparisons_keeps_the_posts_order_and_units():
+    table = ns.time_post_comparisons(number=3, repeat=1)
+    assert table["post rank"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert np.all(np.isfinite(table["ns"])) and np.all(table["ns"] > 0)
+    np.testing.assert_allclose(table["s per 1e6"], table["ns"] * 1e6 * 1e-9)
+
+
+def test_rank_agreement_counts_pairs_in_the_same_order():
+    order, agree, pairs = ns.rank_agreement(["a", "b", "c"], {"a": 1.0, "b": 3.0, "c": 2.0})
+    assert order == ["a", "c", "b"] and (agree, pairs) == (2, 3)
+    assert ns.rank_agreement(["a", "b", "c"], {"a": 3.0, "b": 2.0, "c": 1.0})[1:] == (0, 3)
+
+
 def test_speed_table_sorts_and_divides_by_the_fastest():
     timings = pd.DataFrame({"statement": ["s1", "s2", "s3"], "what": ["w1", "w2", "w3"],
                             "kind": ["k", "k", "k"], "ns": [30.0, 10.0, 25.0]})

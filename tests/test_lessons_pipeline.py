@@ -1,4 +1,4 @@
-"""The numbers behind lessons.crafting_by_hand and lessons.gradient_checking.
+"""The numbers behind lessons.crafting_by_hand (the notebook's recipe) and lessons.gradient_checking.
 
 Wherever possible the expected values are computed here independently: the textbook
 formulas written differently (log h instead of softplus), the independent central
@@ -21,40 +21,44 @@ from conftest import assert_gradients_close, central_difference
 # crafting_by_hand
 # ----------------------------------------------------------------------------
 
-def small_net_and_data(sizes=(6, 4, 3), m=11, seed=3):
-    """A random network (weights and biases N(0, 0.8^2)), random inputs and labels."""
+def small_pairs_and_data(sizes=(6, 4, 3), m=11, seed=3):
+    """Random [(W_l, b_l)] (N(0, 1) as the notebook draws them), random inputs in [0, 1], one-hot targets."""
     rng = np.random.default_rng(seed)
-    net = hn.MLP(list(sizes), seed=seed)
-    net.params = rng.normal(scale=0.8, size=net.n_params)
-    X = rng.normal(size=(m, sizes[0]))
+    pairs = C.normal_parameters(list(sizes), rng)
+    X = rng.uniform(size=(m, sizes[0]))
     y = rng.integers(0, sizes[-1], size=m)
-    return net, X, y, np.eye(sizes[-1])[y]
+    return pairs, X, y, np.eye(sizes[-1])[y]
 
 
-def test_one_hot_rows_are_unit_vectors():
-    y = np.array([3, 0, 9, 3])
-    Y = C.one_hot(y)
-    assert Y.shape == (4, 10)
-    assert np.array_equal(Y.sum(axis=1), np.ones(4))
-    assert [int(np.flatnonzero(row)[0]) for row in Y] == [3, 0, 9, 3]
+def notebook_thetas(pairs):
+    """The notebook's layout: theta_l = [b_l; W_l], shape (n_in + 1, n_out)."""
+    return [np.vstack([b[None, :], W]) for W, b in pairs]
 
 
-def test_split_is_seeded_and_scaled_on_the_training_part():
-    X_train, X_val, y_train, y_val = C.split_and_normalise()
-    assert X_train.shape == (1438, 64) and X_val.shape == (359, 64)
-    again = C.split_and_normalise()
-    assert np.array_equal(again[0], X_train) and np.array_equal(again[3], y_val)
-    # every training column spans exactly [0, 1], or is constant 0
-    lo, hi = X_train.min(axis=0), X_train.max(axis=0)
-    assert np.all(lo == 0) and np.all((hi == 1) | (hi == 0))
-    # validation is scaled with the training range, independently recomputed
-    X, y = hn.datasets.load_digits()
-    raw_train, raw_val, _, _ = hn.datasets.train_test_split(X, y, test_size=0.2, seed=C.SEED)
-    span = raw_train.max(axis=0) - raw_train.min(axis=0)
-    ok = span > 0
-    expected = (raw_val[:, ok] - raw_train.min(axis=0)[ok]) / span[ok]
-    assert np.allclose(X_val[:, ok], expected, rtol=0, atol=1e-15)
-    assert np.all(X_val[:, ~ok] == 0)
+def notebook_step(thetas, X, Y, alpha, lam):
+    """One step of the notebook's equations, written here with a column of ones glued in front of each
+    layer's input (its own layout), log h taken directly. -> (new thetas, J_nb before the step)."""
+    m = len(X)
+    a = [np.hstack([np.ones((m, 1)), X])]
+    for theta in thetas:
+        s = 1 / (1 + np.exp(-(a[-1] @ theta)))
+        a.append(np.hstack([np.ones((m, 1)), s]))
+    h = a[-1][:, 1:]
+    J = (np.sum(-Y * np.log(h) - (1 - Y) * np.log(1 - h))
+         + lam / 2 * sum(np.sum(theta ** 2) for theta in thetas)) / m
+    d = h - Y
+    new = [None] * len(thetas)
+    for l in range(len(thetas) - 1, -1, -1):
+        penalty = np.vstack([np.zeros((1, thetas[l].shape[1])), thetas[l][1:]])
+        new[l] = thetas[l] - alpha * (a[l].T @ d / m + lam * penalty)
+        if l > 0:
+            d = (d @ thetas[l][1:].T) * a[l][:, 1:] * (1 - a[l][:, 1:])
+    return new, J
+
+
+def test_each_image_is_scaled_on_its_own():
+    X = np.array([[2.0, 4.0, 6.0], [0.0, 0.5, 0.25], [3.0, 3.0, 3.0]])
+    np.testing.assert_array_equal(C.scale_each_image(X), [[0, 0.5, 1], [0, 1, 0.5], [0, 0, 0]])
 
 
 def test_sigmoid_is_the_logistic_function():
@@ -65,136 +69,120 @@ def test_sigmoid_is_the_logistic_function():
     assert np.allclose(G.sigmoid(z), expected, rtol=1e-13, atol=0)
 
 
-def test_hand_cost_equals_the_textbook_formula():
-    net, X, y, Y = small_net_and_data()
-    W, b = list(net.weights), list(net.biases)
-    # the course's formula, with log h and log(1 - h) taken directly
-    a1 = 1 / (1 + np.exp(-(X @ W[0] + b[0])))
-    h = 1 / (1 + np.exp(-(a1 @ W[1] + b[1])))
-    m, lam = X.shape[0], 0.7
-    J = np.sum(-Y * np.log(h) - (1 - Y) * np.log(1 - h)) / m
-    J += lam / (2 * m) * (np.sum(W[0] ** 2) + np.sum(W[1] ** 2))
-    assert C.cost(X, Y, W, b, lam) == pytest.approx(J, rel=1e-13)
+def test_notebook_split_is_a_seeded_half_and_half_partition():
+    train, val = C.notebook_split(5000, np.random.default_rng(0))
+    assert len(train) == len(val) == 2500
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(5000))
+    again = C.notebook_split(5000, np.random.default_rng(0))
+    assert np.array_equal(again[0], train)
+    assert [len(part) for part in C.notebook_split(7, np.random.default_rng(1))] == [4, 3]   # ceil(3.5)
 
 
-def test_hand_backprop_against_independent_central_differences():
-    net, X, y, Y = small_net_and_data()
-    lam = 0.7
-
-    def J(theta):
-        weights, biases = net.unflatten(theta)
-        return C.cost(X, Y, weights, biases, lam)
-
-    _, grads = C.cost_and_gradient(X, Y, list(net.weights), list(net.biases), lam)
-    assert_gradients_close(C.flat(grads), central_difference(J, net.params.copy()))
+def test_normal_parameters_split_each_theta_into_bias_row_and_weights():
+    pairs = C.normal_parameters([5, 3, 2], np.random.default_rng(4))
+    thetas = [np.random.default_rng(4).standard_normal((6, 3))]
+    assert [W.shape for W, _ in pairs] == [(5, 3), (3, 2)] and [b.shape for _, b in pairs] == [(3,), (2,)]
+    np.testing.assert_array_equal(pairs[0][1], thetas[0][0])
+    np.testing.assert_array_equal(pairs[0][0], thetas[0][1:])
 
 
-def test_hand_pieces_agree_with_handnet():
-    net, X, y, Y = small_net_and_data(sizes=(5, 7, 4, 3), m=9)
-    diffs = C.compare_with_handnet(net, X, Y, lam=1.3)
-    assert diffs["cost_rel"] < 1e-13 and diffs["grad_rel"] < 1e-13
-    idx, a, n, rel = C.compare_with_central_differences(net, X, Y, lam=1.3, n_entries=10)
-    assert len(set(idx)) == 10
-    assert np.all(np.abs(a - n) <= 1e-7 * np.maximum(np.abs(a), np.abs(n)) + 1e-9)
-    assert np.allclose(rel, np.abs(a - n) / np.maximum(np.abs(a), np.abs(n)))
+def test_notebook_cost_is_the_textbook_formula_with_biases_penalised():
+    pairs, X, y, Y = small_pairs_and_data()
+    _, J = notebook_step(notebook_thetas(pairs), X, Y, alpha=0.0, lam=0.7)
+    assert C.notebook_cost(X, Y, pairs, 0.7) == pytest.approx(J, rel=1e-13)
 
 
-def test_entry_names_follow_handnet_layout():
-    net = hn.MLP([3, 2, 2])          # W0 (3, 2) at 0, b0 at 6, W1 (2, 2) at 8, b1 at 12
-    assert [C.entry_name(net, i) for i in (0, 5, 6, 7, 8, 11, 13)] == \
-        ["W0[0, 0]", "W0[2, 1]", "b0[0]", "b0[1]", "W1[0, 0]", "W1[1, 1]", "b1[1]"]
+def test_notebook_gradient_is_the_gradient_of_hn_cost_with_l2_lambda_m_not_of_its_own_cost():
+    pairs, X, y, Y = small_pairs_and_data(sizes=(5, 4, 3), m=9)
+    lam, m = 0.7, 9
+    g = C.flat(C.notebook_gradient(X, Y, pairs, lam))
+    net = C.network([5, 4, 3], pairs)
+
+    def J_nb(theta):
+        return C.notebook_cost(X, Y, list(zip(*net.unflatten(theta))), lam)
+
+    def J_hn(theta):
+        return hn.cost(C.network([5, 4, 3], list(zip(*net.unflatten(theta)))), X, Y, l2=lam * m)
+
+    assert_gradients_close(g, central_difference(J_hn, net.params.copy()))
+    # against its own cost: off by lam W (1 - 1/m) on the weights and by lam b / m on the biases
+    expected = central_difference(J_nb, net.params.copy())
+    mask = net.weight_mask()
+    assert_gradients_close(g - expected, lam * net.params * (mask * (1 - 1 / m) - (1 - mask) / m))
 
 
-def test_gradient_descent_step_is_theta_minus_lr_gradient():
-    net, X, y, Y = small_net_and_data()
-    W, b = list(net.weights), list(net.biases)
-    _, grads = C.cost_and_gradient(X, Y, W, b, 0.5)
-    W2, b2 = C.gradient_descent_step(W, b, grads, 0.3)
-    expected = net.params - 0.3 * hn.cost_and_gradient(net, X, Y, l2=0.5)[1]
-    assert np.allclose(C.flat(list(zip(W2, b2))), expected, rtol=0, atol=1e-15)
-    assert np.array_equal(W[0], net.weights[0])          # the inputs are untouched
+def test_checker_rejects_the_notebook_gradient_for_its_own_cost_and_accepts_it_for_hn_cost():
+    pairs, X, y, Y = small_pairs_and_data(sizes=(8, 5, 3), m=20)
+    own, handnets = C.check_both_costs(X, Y, pairs, 0.5, subset=None)
+    assert not own.passed and own.max_rel_error > 1e-2
+    assert handnets.passed
 
 
-def test_training_by_hand_retraces_hn_train(digits):
-    X, y = digits
-    X, y = X[:300], y[:300]
-    net = hn.MLP([64, 12, 10], seed=1)
-    W, b = [w.copy() for w in net.weights], [v.copy() for v in net.biases]
-    weights, biases, history = C.train_by_hand(X, y, W, b, epochs=25, lr=1.5, lam=0.5,
-                                               validation=(X[:50], y[:50]))
-    hn_history = hn.train(net, X, y, epochs=25, lr=1.5, l2=0.5, validation=(X[:50], y[:50]), progress=False)
-    assert list(history["epoch"]) == list(range(26))
-    assert list(history.columns) == list(hn_history.columns)
-    for column in ("loss", "accuracy", "val_loss", "val_accuracy", "penalty", "cost"):
-        assert np.allclose(history[column], hn_history[column], rtol=1e-12, atol=1e-14), column
-    assert np.allclose(C.flat(list(zip(weights, biases))), net.params, rtol=0, atol=1e-12)
-    # the penalty is lambda/(2m) sum W^2 with m = 300; the validation loss has none
-    sq = sum(float(np.sum(w * w)) for w in net.weights)
-    last = history.iloc[-1]
-    assert last["penalty"] == pytest.approx(0.5 / 600 * sq, rel=1e-12)
-    assert last["cost"] - last["loss"] == pytest.approx(0.5 / 600 * sq, rel=1e-9)
-    assert last["val_loss"] == pytest.approx(hn.cost(net, X[:50], y[:50]), rel=1e-12)
-    # the recorded accuracy is recomputed here from the final parameters
-    assert history["accuracy"].iloc[-1] == hn.accuracy(y, net.predict(X))
-    assert np.array_equal(C.predict(X, weights, biases), net.predict(X))
+def test_notebook_recipe_trajectory_equals_hn_train_step_by_step():
+    """hn.train(lr = alpha, l2 = lambda m) from the notebook's N(0, 1) weights follows the notebook's own
+    equations (written out above in its theta layout) at every step."""
+    X, y = hn.datasets.load_mnist(size=20)
+    X, y = C.scale_each_image(X[::25]), y[::25]                    # 200 images, 20 of each digit
+    Y, m, steps = hn.one_hot(y, 10), len(y), 30
+    pairs = C.normal_parameters(C.DIMENSIONS, np.random.default_rng(5))
+    net = C.network(C.DIMENSIONS, pairs)
+    seen = []
+    history = hn.train(net, X, y, epochs=steps, lr=C.ALPHA, l2=C.LAMBDA_T * m, progress=False,
+                       callback=lambda epoch, n, row: seen.append(n.params.copy()))
+    thetas = notebook_thetas(pairs)
+    costs = []
+    for epoch in range(steps):
+        thetas, J = notebook_step(thetas, X, Y, C.ALPHA, C.LAMBDA_T)
+        costs.append(J)
+        expected = C.flat([(theta[1:], theta[0]) for theta in thetas])
+        np.testing.assert_allclose(seen[-steps + epoch], expected, rtol=0, atol=1e-12 * (1 + epoch))
+    # what the notebook prints is J_nb, not hn.train's cost: they differ exactly by the two penalties
+    np.testing.assert_allclose(costs, C.train_notebook(X, Y, pairs, steps=steps)[1], rtol=1e-12)
+    weights_sq = sum(float(np.sum(W * W)) for W, _ in pairs)
+    biases_sq = sum(float(np.sum(b * b)) for _, b in pairs)
+    cross_entropy = costs[0] - C.LAMBDA_T / (2 * m) * (weights_sq + biases_sq)
+    assert history["cost"].iloc[0] == pytest.approx(cross_entropy + C.LAMBDA_T / 2 * weights_sq, rel=1e-12)
 
 
-def test_quick_training_learns_the_digits():
-    X_train, X_val, y_train, y_val = C.split_and_normalise()
-    net = hn.MLP([64, C.HIDDEN, 10], seed=C.SEED)
-    weights, biases, history = C.train_by_hand(X_train, y_train, list(net.weights), list(net.biases),
-                                               epochs=C.QUICK_EPOCHS)
-    assert np.all(np.diff(history["cost"]) < 0)
-    assert hn.accuracy(y_val, C.predict(X_val, weights, biases)) > 0.85
+def test_cost_vd_one_row_uses_the_last_rows_outputs_for_every_label():
+    pairs, X, y, Y = small_pairs_and_data(m=7)
+    lam = 0.3
+    _, acts = C.forward(X, pairs)
+    h = acts[-1][-1]                                                 # the last example's outputs
+    expected = np.sum(-Y * np.log(h) - (1 - Y) * np.log(1 - h)) / 7 + C.penalty_nb(pairs, lam, 7)
+    assert C.cost_vd_one_row(X, Y, pairs, lam) == pytest.approx(expected, rel=1e-12)
+    assert C.cost_vd_one_row(X, Y, pairs, lam) != pytest.approx(C.notebook_cost(X, Y, pairs, lam), rel=1e-3)
 
 
-def test_region_maps_by_hand_are_the_weight_products():
-    net, *_ = small_net_and_data(sizes=(6, 4, 5, 3))
-    W = list(net.weights)
-    maps = C.region_maps_by_hand(W)
-    assert maps.shape == (3, 6)
-    assert np.allclose(maps, (W[0] @ W[1] @ W[2]).T, rtol=1e-13, atol=1e-15)
-    assert np.allclose(maps, hn.explain.region_maps(net), rtol=1e-13, atol=1e-15)
+def test_notebook_confusion_matrix_is_11_by_11_with_an_empty_first_row_and_column():
+    y_true, y_pred = np.array([0, 3, 9, 9]), np.array([0, 5, 9, 1])
+    guesses = C.notebook_confusion(y_true, y_pred)
+    assert guesses.shape == (11, 11) and guesses.sum() == 4
+    assert not guesses[0].any() and not guesses[:, 0].any()
+    np.testing.assert_array_equal(guesses[1:, 1:], hn.confusion_matrix(y_true, y_pred, labels=range(10)))
 
 
-def test_naive_step_is_the_same_step_as_handnets(digits):
-    X, y = digits
-    X, Y = X[:120], hn.one_hot(y[:120], 10)
-    net = hn.MLP([64, 9, 10], seed=2)
-    theta1, theta2 = C.thetas_from_net(net)
-    assert theta1.shape == (65, 9) and np.array_equal(theta1[0], net.biases[0])
-    new1, new2, J = C.naive_step(theta1, theta2, X, Y, 1.0, 0.5)
-    J_hn, g = hn.cost_and_gradient(net, X, Y, l2=1.0)
-    assert J == pytest.approx(J_hn, rel=1e-13)
-    new_W, new_b = net.unflatten(net.params - 0.5 * g)
-    assert np.allclose(new1, np.vstack([new_b[0][None, :], new_W[0]]), rtol=0, atol=1e-13)
-    assert np.allclose(new2, np.vstack([new_b[1][None, :], new_W[1]]), rtol=0, atol=1e-13)
-    result = C.compare_naive_and_handnet(net, X, Y, lam=1.0, lr=0.5, repeats=1)
-    assert result["max_param_diff"] < 1e-12 and result["cost_diff"] < 1e-12
-    assert result["naive_s"] > 0 and result["handnet_s"] > 0 and result["repeats"] == 1
+def test_published_rows_are_the_notebooks_seven():
+    assert len(C.PUBLISHED_ROWS) == 7
+    best = max(C.PUBLISHED_ROWS, key=lambda row: row[5])
+    assert best[5] == C.PUBLISHED_BEST and (best[3], best[4]) == (2.0, 0.010)
+    shown = [row for row in C.PUBLISHED_ROWS if (row[3], row[4]) == (C.ALPHA, C.LAMBDA_T)]
+    assert len(shown) == 1 and shown[0][5] == C.PUBLISHED_SHOWN
+    assert C.dimensions_of(4, 120) == [400, 120, 120, 10] and C.dimensions_of(3, 14) == C.DIMENSIONS
 
 
-def test_run_log_appends_one_row_per_call(tmp_path):
-    path = tmp_path / "log" / "hyperparameters.csv"
-    first = C.append_run_log(path, {"timestamp": "t1", "hidden": 25, "val_accuracy": 0.9})
-    second = C.append_run_log(path, {"timestamp": "t2", "hidden": 30, "val_accuracy": 0.95})
-    assert len(first) == 1 and len(second) == 2
-    back = pd.read_csv(path)
-    assert list(back["timestamp"]) == ["t1", "t2"] and list(back["hidden"]) == [25, 30]
-    assert sorted(os.listdir(path.parent)) == ["hyperparameters.csv"]     # no temporary file left
-
-
-def test_running_the_lesson_twice_logs_two_runs(tmp_path, capsys):
+def test_the_lesson_writes_the_notebooks_csv_beside_handnets(tmp_path, capsys):
     out = tmp_path / "out"
     assert C.main(["--quick", "--out", str(out)]) == 0
-    assert C.main(["--quick", "--out", str(out)]) == 0
-    text = capsys.readouterr().out
-    assert "FAIL" not in text
-    log = pd.read_csv(out / C.LOG_NAME)
-    assert len(log) == 2
-    assert list(log["epochs"]) == [C.QUICK_EPOCHS] * 2 and list(log["mode"]) == ["quick"] * 2
-    assert log["val_accuracy"].iloc[0] == log["val_accuracy"].iloc[1] > 0.8     # seeded: the same run
-    for png in ("loss_curve.png", "confusion_matrix.png", "region_maps.png"):
+    assert "FAIL" not in capsys.readouterr().out
+    log = pd.read_csv(out / "hyperparameters.csv")
+    assert list(log.columns[:10]) == C.NOTEBOOK_COLUMNS
+    published = log[log["source"] == "notebook (published)"]
+    assert sorted(published["accuracy"]) == sorted(row[5] for row in C.PUBLISHED_ROWS)
+    ours = log[log["source"] == "handnet"]
+    assert len(ours) == 6 and (ours["steps"] == C.QUICK_STEPS).all()          # quick: no 120-120 network
+    assert ours["accuracy"].between(0, 100).all() and np.isfinite(ours["cost_vd"]).all()
+    for png in ("examples.png", "model_progress.png", "confusion_matrix.png", "hyperparameters.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 
 

@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from lessons import LESSONS
+from lessons import LESSONS, REQUIRES
+from lessons._common import CLAIM_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_in_quick_mode_and_writes_figures(name, tmp_path):
+    for module in REQUIRES.get(name, ()):
+        pytest.importorskip(module)
     out = tmp_path / name
     env = dict(os.environ, MPLBACKEND="Agg", HANDNET_LESSON_QUICK="1")
     proc = subprocess.run([sys.executable, "-m", f"lessons.{name}", "--out", str(out)],
@@ -24,7 +27,8 @@ def test_lesson_runs_in_quick_mode_and_writes_figures(name, tmp_path):
     assert "Traceback" not in proc.stderr, proc.stderr
     lines = proc.stdout.splitlines()
     assert any(line.startswith("PASS") for line in lines), f"{name} states no expectation"
-    assert not [line for line in lines if line.startswith("FAIL")], proc.stdout
+    # a source's claim that does not hold prints "FAIL  [source claim] ..." and is a finding
+    assert not [line for line in lines if line.startswith("FAIL") and CLAIM_TAG not in line], proc.stdout
     pngs = sorted(out.glob("*.png"))
     assert pngs, f"{name} wrote no PNG into {out}"
     for png in pngs:
@@ -46,3 +50,17 @@ def test_lesson_index_lists_every_lesson_in_teaching_order():
     assert listed == list(LESSONS)
     readme = (ROOT / "README.md").read_text()
     assert "lessons/README.md" in readme
+
+
+def test_a_source_claim_that_fails_is_printed_but_does_not_fail_the_lesson(capsys, tmp_path):
+    from lessons._common import LessonRun
+
+    run = LessonRun("demo", tmp_path, quick=True)
+    run.expect("the lesson's own check", True)
+    assert run.claim("the post's reading", False, "measured 0.4") is False
+    assert run.finish() == 0
+    out = capsys.readouterr().out
+    assert f"FAIL  {CLAIM_TAG} the post's reading (measured 0.4)" in out
+    assert "0 of 1 source claims held; did not hold: the post's reading" in out
+    run.expect("a failing check of the lesson", False)
+    assert run.finish() == 1

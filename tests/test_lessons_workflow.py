@@ -179,6 +179,89 @@ def test_guided_search_beats_random_search_on_x2(seed):
     np.testing.assert_array_equal(scores["guided"][0, :10], scores["random"][0, :10])
 
 
+# -- section 8: GP + expected improvement by hand --------------------------------------------
+
+def _gp_problem(seed=0, n=9, m=7, d=3):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, d)), rng.standard_normal(n), rng.random((m, d))
+
+
+def test_erf_array_matches_math_erf_to_rounding():
+    x = np.concatenate([np.linspace(-9.0, 9.0, 20001), np.random.default_rng(1).normal(0, 3, 2000)])
+    expected = np.array([math.erf(v) for v in x.tolist()])
+    np.testing.assert_allclose(hs.bo.erf_array(x), expected, rtol=4 * np.finfo(float).eps, atol=2e-16)
+    assert hs.bo.erf_array(np.zeros((2, 3))).shape == (2, 3)
+
+
+def test_rbf_kernel_is_the_formula():
+    A, _, B = _gp_problem()
+    direct = np.exp(-((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2) / (2 * 0.3 ** 2))
+    np.testing.assert_allclose(hs.bo.rbf_kernel(A, B, 0.3), direct, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("length_scale", [0.1, 0.4, 1.5])
+def test_gp_posterior_matches_the_direct_formula_with_an_explicit_inverse(length_scale):
+    U, y, U_star = _gp_problem()
+    noise = 1e-3                         # K's condition number stays below ~1e4: inv is accurate
+    K = hs.bo.rbf_kernel(U, U, length_scale) + noise * np.eye(len(U))
+    k_star = hs.bo.rbf_kernel(U, U_star, length_scale)
+    K_inv = np.linalg.inv(K)
+    mean, var = hs.bo.gp_posterior(U, y, U_star, length_scale, noise)
+    np.testing.assert_allclose(mean, k_star.T @ K_inv @ y, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(var, 1.0 - np.einsum("im,ij,jm->m", k_star, K_inv, k_star), rtol=1e-8, atol=1e-11)
+    sign, logdet = np.linalg.slogdet(K)
+    direct_lml = -0.5 * y @ K_inv @ y - 0.5 * logdet - 0.5 * len(y) * math.log(2 * math.pi)
+    assert sign == 1.0
+    assert hs.bo.log_marginal_likelihood(U, y, length_scale, noise) == pytest.approx(direct_lml, rel=1e-10)
+
+
+def test_gp_posterior_reproduces_the_data_and_forgets_far_away():
+    U, y, _ = _gp_problem()
+    mean, var = hs.bo.gp_posterior(U, y, U, 0.3, 1e-10)
+    np.testing.assert_allclose(mean, y, atol=1e-6)
+    assert np.all(var < 1e-6)
+    far_mean, far_var = hs.bo.gp_posterior(U, y, U + 100.0, 0.3, 1e-10)
+    np.testing.assert_allclose(far_mean, 0.0, atol=1e-12)
+    np.testing.assert_allclose(far_var, 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("mean, sd, best", [(0.0, 1.0, 0.0), (1.0, 0.5, -0.3), (-2.0, 0.1, -1.9),
+                                            (0.3, 2.0, 1.0), (5.0, 1.0, 0.0)])
+def test_expected_improvement_matches_numerical_integration(mean, sd, best):
+    xi = 0.01
+    f = np.linspace(mean - 14 * sd, mean + 14 * sd, 400001)
+    density = np.exp(-0.5 * ((f - mean) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+    integrand = np.maximum(best - xi - f, 0.0) * density
+    quadrature = float(np.sum((integrand[1:] + integrand[:-1]) / 2 * np.diff(f)))   # trapezoid rule
+    ei = float(hs.bo.expected_improvement(np.array([mean]), np.array([sd ** 2]), best, xi)[0])
+    # the trapezoid rule's error is O(h^2 * max|f''|) with h = 28 sd / 4e5: far below 1e-8 here
+    assert ei == pytest.approx(quadrature, rel=1e-7, abs=1e-12)
+
+
+def test_expected_improvement_without_uncertainty_is_the_plain_gain():
+    ei = hs.bo.expected_improvement(np.array([0.0, 2.0]), np.zeros(2), best=1.0, xi=0.0)
+    np.testing.assert_array_equal(ei, [1.0, 0.0])
+
+
+def test_gp_search_starts_random_then_proposes_python_numbers_in_bounds():
+    searcher = hs.GPSearch(hs.POST_SPACE, seed=3)
+    random_twin = hs.RandomSearch(hs.POST_SPACE, seed=3)
+    table, _ = hs.run_search(searcher, hs.post_objective, 9, None)
+    first = hs.run_search(random_twin, hs.post_objective, hs.POST_STARTUP, None)[0]
+    assert table.iloc[:hs.POST_STARTUP].equals(first)
+    assert searcher.length_scale in hs.bo.LENGTH_SCALES
+    for params, _ in searcher.trials:
+        assert 0 <= params["max_init_x"] <= 10 and 1e-10 <= params["learning_rate"] <= 1
+        assert type(params["epochs"]) is int and 1 <= params["epochs"] <= 20
+
+
+def test_swapped_objective_swaps_learning_rate_and_start_range():
+    params = {"max_init_x": 3.0, "learning_rate": 0.2, "epochs": 4}
+    swapped = hs.post_objective_swapped(params)["score"]
+    assert swapped == pytest.approx(0.2 * abs(1 - 2 * 3.0) ** 4, rel=1e-12)
+    assert hs.post_objective(params)["score"] == pytest.approx(3.0 * abs(1 - 2 * 0.2) ** 4, rel=1e-12)
+
+
 def test_best_so_far_is_the_running_minimum():
     s = [3.0, 4.0, 1.0, 2.0, 0.5, np.inf]
     assert hs.best_so_far(s).tolist() == [3.0, 3.0, 1.0, 1.0, 0.5, 0.5]

@@ -88,3 +88,60 @@ def test_repr_and_summary_show_the_architecture():
                          "  # 1885 parameters")
     text = net.summary()
     assert "(64, 25)" in text and "(25, 10)" in text and "1625" in text and "260" in text
+
+
+# ----------------------------------------------------------------------------
+# One activation per hidden layer
+# ----------------------------------------------------------------------------
+
+def test_mixed_hidden_activations_run_layer_by_layer():
+    rng = np.random.default_rng(0)
+    net = hn.MLP([4, 5, 6, 3, 2], hidden=["sigmoid", "relu", "tanh"], output="softmax")
+    net.params = rng.normal(size=net.n_params)
+    X = rng.normal(size=(7, 4))
+    (W1, W2, W3, W4), (b1, b2, b3, b4) = net.weights, net.biases
+    a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
+    a2 = np.maximum(a1 @ W2 + b2, 0)
+    a3 = np.tanh(a2 @ W3 + b3)
+    z4 = a3 @ W4 + b4
+    expected = np.exp(z4) / np.exp(z4).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(net.predict_proba(X), expected, rtol=1e-13, atol=1e-15)
+    assert [net.activation(l).name for l in range(4)] == ["sigmoid", "relu", "tanh", "softmax"]
+    assert net.hidden_names == ["sigmoid", "relu", "tanh"]
+    assert [f.name for f in net.hidden] == ["sigmoid", "relu", "tanh"]
+
+
+def test_mixed_stack_repr_summary_and_copy():
+    net = hn.MLP([4, 5, 6, 3], hidden=["tanh", "relu"], output="sigmoid")
+    assert repr(net).startswith("MLP([4, 5, 6, 3], hidden=['tanh', 'relu'], output='sigmoid', ")
+    rows = net.summary().splitlines()[2:]
+    assert [row.split()[-2] for row in rows] == ["tanh", "relu", "sigmoid"]
+    assert repr(net.copy()) == repr(net)
+    assert net.copy().hidden_argument == ["tanh", "relu"]
+
+
+def test_a_list_of_one_name_is_that_name():
+    net = hn.MLP([4, 5, 6, 3], hidden=["relu", "relu"])
+    assert net.hidden is hn.activations.relu and net.hidden_argument == "relu"
+    assert hn.MLP([4, 3], hidden=[]).hidden_names == []
+
+
+@pytest.mark.parametrize("hidden, message", [
+    (["tanh"], r"^hidden: expected 2 activation names, one per hidden layer of layer_sizes \[4, 5, 6, 3\], "
+               r"got 1: \['tanh'\]$"),
+    (["tanh", "relu", "relu"], r"^hidden: expected 2 activation names, .* got 3: "),
+    (["tanh", "swish"], r"^hidden\[1\]: unknown activation 'swish'"),
+    (["softmax", "relu"], r"^hidden\[0\]: 'softmax' cannot be used here"),
+])
+def test_bad_hidden_lists_are_named(hidden, message):
+    with pytest.raises(ValueError, match=message):
+        hn.MLP([4, 5, 6, 3], hidden=hidden)
+
+
+def test_the_default_cost_has_one_home():
+    from handnet.costs import DEFAULT_COST
+    for output, cost in DEFAULT_COST.items():
+        K = 1 if output != "softmax" else 2
+        assert hn.MLP([2, K], output=output).cost == cost
+    with pytest.raises(ValueError, match=r"use cost='softmax_cross_entropy'"):
+        hn.MLP([2, 3], output="softmax", cost="cross_entropy")

@@ -175,23 +175,28 @@ def test_delivery_fields_is_a_fresh_list_and_the_container_is_immutable():
 # --------------------------------------------------------------------------- #
 
 
-def test_delivery_target_is_the_documented_formula():
-    data = make_delivery_times(500, control="positive", seed=1, noise=0.0)
-    km = 10 * data.X[:, dict(field_slices(data.fields))["Distance"]][:, 0]
-    np.testing.assert_allclose(data.y, 10 + 4 * km, rtol=0, atol=1e-12)
-
-    data = make_delivery_times(500, control="nonlinear", seed=1, noise=0.0)
+def _raw_fields(data):
+    """The raw order values read back from the scaled columns (the inverse of the documented scaling)."""
     col = dict(field_slices(data.fields))
     X = data.X
-    B = 40 * X[:, col["Busy Dashers"]][:, 0]
-    idle = 40 * X[:, col["Idle Dashers"]][:, 0]
-    k = 1 + 19 * X[:, col["Total Items"]][:, 0]
     s, c = (2 * X[:, col["Hour"]] - 1).T
-    h = np.mod(np.arctan2(s, c), 2 * np.pi) * 24 / (2 * np.pi)   # hour of the order, [0, 24)
-    expected = (15 + 20 * B / (idle + 20) + 15 * np.exp(4 * (np.cos(2 * np.pi * (h - 18.5) / 24) - 1))
-                + 15 * (1 - np.exp(-3 * (k - 1) / 19)))
+    return {"km": 10 * X[:, col["Distance"]][:, 0],
+            "B": 40 * X[:, col["Busy Dashers"]][:, 0],
+            "I": 40 * X[:, col["Idle Dashers"]][:, 0],
+            "k": 1 + 19 * X[:, col["Total Items"]][:, 0],
+            "h": np.mod(np.arctan2(s, c), 2 * np.pi) * 24 / (2 * np.pi)}   # hour of the order, [0, 24)
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_delivery_target_is_the_documented_formula(control):
+    """The formula as written in DELIVERY_TARGETS (raw units), evaluated here on the raw values,
+    equals what make_delivery_times computes from the scaled columns."""
+    data = make_delivery_times(500, control=control, seed=1, noise=0.0)
+    names = {"exp": np.exp, "cos": np.cos, "pi": np.pi, **_raw_fields(data)}
+    expected = eval(hd.DELIVERY_TARGETS[control], {"__builtins__": {}}, names)   # noqa: S307 (our constant)
     np.testing.assert_allclose(data.y, expected, rtol=0, atol=1e-10)
-    assert 15 <= data.y.min() and data.y.max() <= 15 + 40 + 15 + 15
+    assert hd.DELIVERY_TARGETS[control] in data.description
+    assert 10 <= data.y.min() and data.y.max() <= 15 + 40 + 15 + 15
 
 
 def test_delivery_noise_is_gaussian_with_the_given_sd():
@@ -312,7 +317,7 @@ def test_sine_rejects_bad_arguments(kwargs, error, pattern):
 
 
 # --------------------------------------------------------------------------- #
-# The documented training recipes (exactly as in the docstrings)
+# The training recipes of the lessons (occlusion_and_saliency.train_control, sine_derivatives.fit_tanh)
 # --------------------------------------------------------------------------- #
 
 
@@ -337,3 +342,24 @@ def test_sine_training_recipe_fits_within_0_05():
     f = net.forward(X / (2 * np.pi))[-1]
     assert f.shape == (200, 1)
     assert np.abs(f - np.sin(X)).max() < 0.05
+
+
+# --------------------------------------------------------------------------- #
+# Huge arguments: refused by name, never a silent inf or NaN (issue 11)
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("make, kwargs, name", [
+    (make_sine, {"low": -1e308, "high": 1e308}, "high"),
+    (make_sine, {"noise": 1e308}, "noise"),
+    (make_delivery_times, {"noise": 1e308}, "noise"),
+])
+def test_huge_arguments_are_refused_naming_them(make, kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name}: expected .*1e\+308"):
+        make(**kwargs)
+
+
+def test_large_but_representable_arguments_still_work():
+    X, y = make_sine(n=3, low=1e307, high=1e308, noise=1e300, seed=0)
+    assert np.all(np.isfinite(X)) and np.all(np.isfinite(y))
+    assert np.all(np.isfinite(make_delivery_times(10, noise=1e300).y))

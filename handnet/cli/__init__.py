@@ -3,6 +3,7 @@
     handnet train [options]        train, print the results, save model/history/plots
     handnet gradcheck [options]    compare backprop with central differences
     handnet explain [options]      which pixels a digit model's outputs depend on: CSV and PNGs
+    handnet convert IN OUT.npz     save a Keras .keras/.h5 model as a handnet model file
     handnet exercises [NAME]       the classroom exercises and their points
     handnet assign NAME -o DIR     write a student's copy of an exercise
     handnet validate [NAME ...]    references pass every check, untouched copies fail every one
@@ -25,14 +26,14 @@ import sys
 
 from .. import __version__
 from ..training import TrainingDiverged
-from . import classroom, explain, gradcheck, train
+from . import classroom, convert, explain, gradcheck, train
 from ._common import EXIT_ERROR, EXIT_INTERRUPTED, PROG, HelpFormatter
 
 __all__ = ["main", "build_parser"]
 
 #: The command families, in the order ``handnet --help`` lists their commands. Each module
 #: owns its commands' help, options and implementation, and adds them with register().
-FAMILIES = (train, gradcheck, explain, classroom)
+FAMILIES = (train, gradcheck, explain, convert, classroom)
 
 DESCRIPTION = """\
 handnet trains small neural networks written by hand in NumPy, for learning
@@ -53,6 +54,7 @@ examples:
   handnet gradcheck                          check the gradient of a fresh 64-25-10 network
   handnet gradcheck --model handnet-output/model.npz
   handnet explain --model handnet-output/model.npz --method sensitivity
+  handnet convert model.keras model.npz      a Keras model as a handnet model file
   handnet exercises                          list the classroom exercises
   handnet assign sigmoid -o hw1              write the student's copy into hw1/
   handnet check hw1/sigmoid.py               a student's self-check

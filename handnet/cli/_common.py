@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
 
 from .._system import check_allocation
 from ..io import atomic_write
@@ -15,7 +16,39 @@ DEFAULT_OUT = "handnet-output"
 DIGITS_INPUTS = 64     # 8 x 8 pixels
 DIGITS_CLASSES = 10
 DIGITS_IMAGE_SHAPE = (8, 8)
-DEFAULT_LAYERS = [DIGITS_INPUTS, 25, DIGITS_CLASSES]
+DEFAULT_HIDDEN = 25    # the hidden layer of the default network, whatever the data
+DEFAULT_LAYERS = [DIGITS_INPUTS, DEFAULT_HIDDEN, DIGITS_CLASSES]
+
+
+@dataclass(frozen=True)
+class Data:
+    """One shipped data set of the command line: how to load it and the images it holds."""
+    description: str       # for --help and the messages
+    loader: str            # the hn.datasets function
+    kwargs: tuple          # its keyword arguments, as (name, value) pairs
+    image_shape: tuple     # (H, W), row-major; H * W inputs
+
+    @property
+    def n_inputs(self):
+        return self.image_shape[0] * self.image_shape[1]
+
+    def load(self):
+        """X (N, H*W) in [0, 1], y (N,) digits 0..9."""
+        from .. import datasets
+        return getattr(datasets, self.loader)(**dict(self.kwargs))
+
+
+#: The data ``handnet train --data`` offers, and that ``handnet explain`` picks by a model's input size.
+DATA = {
+    "digits": Data("the 1797 shipped 8x8 UCI digits", "load_digits", (), DIGITS_IMAGE_SHAPE),
+    "mnist": Data("5000 MNIST digits (500 per digit), 28x28", "load_mnist", (("size", 28),), (28, 28)),
+    "mnist20": Data("the same 5000 MNIST digits area-resampled to 20x20", "load_mnist", (("size", 20),), (20, 20)),
+}
+
+
+def data_for_inputs(n_inputs):
+    """The name of the shipped data whose images have ``n_inputs`` pixels, or None."""
+    return next((name for name, data in DATA.items() if data.n_inputs == n_inputs), None)
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -53,6 +86,19 @@ def add_activation_options(group, hidden, output, init):
                        help="initial weights: glorot U(-r, r) with r = sqrt(6 / (n_in + n_out)), "
                             "uniform U(-0.12, 0.12), or normal N(0, 1); biases start at 0 "
                             "(default: glorot)")
+
+
+def read_model(path, option="--model"):
+    """A network from a model file: handnet's .npz, or a Keras .keras/.h5 (converted by hn.from_keras).
+
+    A missing h5py (needed for Keras files) becomes a one-line usage error naming the option.
+    """
+    from ..interop import load_model
+
+    try:
+        return load_model(path)
+    except ImportError as exc:
+        raise ValueError(f"{option}: {exc}") from None
 
 
 def output_folder(path, option="--out"):

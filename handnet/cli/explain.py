@@ -1,5 +1,8 @@
 """handnet explain: which pixels a saved digit model's outputs depend on, as CSV and PNGs.
 
+The model's input size picks the data it explains: 64 inputs the 8x8 digits, 784 the 28x28
+MNIST digits, 400 the 20x20 ones (``_common.DATA``).
+
 Every method is one row of ``METHODS``: its description (for --help), what it
 writes, and which options apply to it. Adding a method is adding a row.
 """
@@ -16,8 +19,8 @@ import numpy as np
 import handnet as hn
 
 from .. import _validate as V
-from ._common import (DEFAULT_OUT, DIGITS_IMAGE_SHAPE, DIGITS_INPUTS, EXIT_OK, add_command, output_folder,
-                      print_written, write_csv)
+from ._common import (DATA, DEFAULT_OUT, EXIT_OK, add_command, data_for_inputs, output_folder, print_written,
+                      read_model, write_csv)
 
 DEFAULT_EXPLAIN_OUT = os.path.join(DEFAULT_OUT, "explain")
 DEFAULT_EXPLAIN_ROWS = range(8)
@@ -108,17 +111,24 @@ def _method_help():
 DESCRIPTION = f"""\
 Explain a saved digit model: which pixels do its outputs depend on?
 
-The model (--model, a .npz from handnet train or hn.save) must take the 64
-pixels of the shipped 8x8 digits; the explained inputs are --rows of those
-1797 digits. For other data use the Python API (hn.explain). Methods:
+The model (--model: a .npz from handnet train or hn.save, or a Keras .keras or
+.h5 file of Dense layers, converted as hn.from_keras does) must take the
+pixels of shipped digits; its input size says which, and the explained
+inputs are --rows of those digits:
+
+  64 inputs    {DATA["digits"].description}
+  784 inputs   {DATA["mnist"].description}
+  400 inputs   {DATA["mnist20"].description}
+
+For other data use the Python API (hn.explain). Methods:
 
 {_method_help()}
 
 y_t is the output unit --target (default: each row's predicted class), the
 output activation a_L. Files written to the output folder (--out):
 
-  METHOD.csv   one row per explained digit: row, label, target, x0..x63
-               (regions: class, x0..x63; jacobian, long: row, output,
+  METHOD.csv   one row per explained digit: row, label, target, x0..x{{D-1}}
+               (regions: class, x0..x{{D-1}}; jacobian, long: row, output,
                feature, value)
   METHOD.png   each digit next to its map (at most the first {MAX_GRID_ROWS} rows);
                regions.png: a panel per class; jacobian-rowR.png: a panel per
@@ -140,12 +150,13 @@ def register(commands):
                           help="explain a saved digit model: which pixels its outputs depend on (CSV and PNGs)")
     what = explain.add_argument_group("what to explain")
     what.add_argument("--model", required=True, metavar="PATH",
-                      help="the model to explain: a .npz written by handnet train or hn.save, with 64 "
-                           "inputs (the digits' pixels)")
+                      help="the model to explain: a .npz written by handnet train or hn.save, or a Keras "
+                           ".keras/.h5 file, with 64, 784 or 400 inputs (the pixels of the 8x8, 28x28 or "
+                           "20x20 digits)")
     what.add_argument("--method", required=True, metavar="METHOD",
                       help="how to explain it: %s (each is described above)" % ", ".join(METHODS))
     what.add_argument("--rows", nargs="+", metavar="ROWS", default=None,
-                      help="which of the 1797 shipped digits to explain: a range START:STOP (0:8 is rows "
+                      help="which of the shipped digits to explain: a range START:STOP (0:8 is rows "
                            "0 to 7) and/or row numbers (3 5 7) (default: 0:8)")
     what.add_argument("--target", type=int, default=None, metavar="CLASS",
                       help="the output unit to explain, 0..K-1, the same for every row "
@@ -161,8 +172,8 @@ def register(commands):
                           "(default: %g)" % DEFAULT_BASELINE)
     out = explain.add_argument_group("image and output")
     out.add_argument("--image-shape", type=int, nargs=2, metavar=("H", "W"), default=None,
-                     help="how the 64 inputs form an image, row by row; H x W must be 64 "
-                          "(default: %d %d)" % DIGITS_IMAGE_SHAPE)
+                     help="how the model's inputs form an image, row by row; H x W must be the number "
+                          "of inputs (default: 8 8, 28 28 or 20 20, from the model's input size)")
     out.add_argument("--out", default=DEFAULT_EXPLAIN_OUT, metavar="DIR",
                      help="folder for METHOD.csv and the PNGs; created if needed, existing files are "
                           "replaced (default: %(default)s)")
@@ -185,18 +196,22 @@ def run(args):
         raise ValueError(f"--target: --method {method} explains every output unit; leave out --target")
     out_dir = output_folder(args.out)
 
-    net = hn.load(args.model)
+    net = read_model(args.model)
     n_in, K = net.layer_sizes[0], net.layer_sizes[-1]
-    if n_in != DIGITS_INPUTS:
+    name = data_for_inputs(n_in)
+    if name is None:
+        known = ", ".join(f"{d.n_inputs} inputs ({key}, {d.image_shape[0]}x{d.image_shape[1]})"
+                          for key, d in DATA.items())
         raise ValueError(f"--model: {args.model} takes {n_in} inputs, but from the command line handnet "
-                         f"explains only models of the shipped 8x8 digits ({DIGITS_INPUTS} inputs); for "
-                         "other data use the Python API, e.g. hn.explain.sensitivity(net, X)")
-    shape = DIGITS_IMAGE_SHAPE if args.image_shape is None else \
-        V.as_image_shape(args.image_shape, DIGITS_INPUTS, "--image-shape", ndim=2)
+                         f"explains only models of the shipped digits: {known}; for other data use the "
+                         "Python API, e.g. hn.explain.sensitivity(net, X)")
+    data = DATA[name]
+    shape = data.image_shape if args.image_shape is None else \
+        V.as_image_shape(args.image_shape, n_in, "--image-shape", ndim=2)
     if args.target is not None and not 0 <= args.target < K:
         raise ValueError(f"--target: expected an output unit in 0..{K - 1} (the model has {K} outputs), "
                          f"got {args.target}")
-    X, y = hn.datasets.load_digits()
+    X, y = data.load()
     rows = explain_rows(args.rows, len(X))
     options = {}
     if spec.occlusion:
@@ -214,7 +229,7 @@ def run(args):
     if not spec.uses_rows:
         print(f"{method} of {args.model}: one per class ({K}), from the weights alone")
     else:
-        print(f"explaining {describe_rows(rows)} of the shipped digits with {method}"
+        print(f"explaining {describe_rows(rows)} of {data.description} with {method}"
               + ("" if not spec.uses_target else
                  f", target {'the predicted class' if args.target is None else args.target}")
               + (f", window {inputs.window[0]} x {inputs.window[1]}, stride {inputs.stride}, "
@@ -270,18 +285,18 @@ def describe_rows(rows):
     return f"{len(rows)} rows ({listed})"
 
 
-def feature_columns():
-    return [f"x{j}" for j in range(DIGITS_INPUTS)]
+def feature_columns(D):
+    return [f"x{j}" for j in range(D)]
 
 
 def write_maps(method, A, inputs, targets, cbar_label, title, out_dir):
-    """METHOD.csv (row, label, target, x0..x63) and METHOD.png (each digit next to its map)."""
+    """METHOD.csv (row, label, target, x0..x{D-1}) and METHOD.png (each digit next to its map)."""
     import pandas as pd
 
     from ..explain.plots import _plot_row_maps
 
     Xr, rows, labels, shape = inputs.X, inputs.rows, inputs.labels, inputs.shape
-    table = pd.DataFrame(A, columns=feature_columns())
+    table = pd.DataFrame(A, columns=feature_columns(A.shape[1]))
     table.insert(0, "row", rows)
     table.insert(1, "label", labels)
     table.insert(2, "target", targets)
@@ -302,13 +317,13 @@ def write_maps(method, A, inputs, targets, cbar_label, title, out_dir):
 
 
 def write_regions(net, shape, out_dir):
-    """regions.csv (class, x0..x63) and regions.png (a panel per class)."""
+    """regions.csv (class, x0..x{D-1}) and regions.png (a panel per class)."""
     import pandas as pd
 
     from ..explain.plots import plot_class_maps
 
     maps = hn.explain.region_maps(net)
-    table = pd.DataFrame(maps, columns=feature_columns())
+    table = pd.DataFrame(maps, columns=feature_columns(maps.shape[1]))
     table.insert(0, "class", np.arange(len(maps)))
     csv = write_csv(os.path.join(out_dir, "regions.csv"), table)
     png = os.path.join(out_dir, "regions.png")

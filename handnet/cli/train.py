@@ -1,4 +1,5 @@
-"""handnet train: train a network on the shipped digits; save the model, history and plots."""
+"""handnet train: train a network on shipped digits (8x8, or MNIST 28x28 / 20x20); save the model,
+history and plots."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ import warnings
 import handnet as hn
 
 from ..training import DEFAULTS, TrainingWarning
-from ._common import (DEFAULT_LAYERS, DEFAULT_OUT, DIGITS_CLASSES, DIGITS_INPUTS, EXIT_INTERRUPTED, EXIT_OK,
+from ._common import (DATA, DEFAULT_HIDDEN, DEFAULT_OUT, DIGITS_CLASSES, EXIT_INTERRUPTED, EXIT_OK,
                       add_activation_options, add_command, check_memory, output_folder, print_written,
                       write_csv)
 
 DEFAULT_TEST_SIZE = 0.2
 
 DESCRIPTION = f"""\
-Train a multilayer perceptron on the shipped 8x8 handwritten digits.
+Train a multilayer perceptron on shipped handwritten digits (--data):
 
-The 1797 digits are split (seeded and stratified, so every digit keeps its
+  digits    {DATA["digits"].description} (the default)
+  mnist     {DATA["mnist"].description}
+  mnist20   {DATA["mnist20"].description}
+
+The digits are split (seeded and stratified, so every digit keeps its
 share) into a training set and a validation set. The network is trained by
 gradient descent on the training set only; the validation set, never
 trained on, measures how well it generalises. handnet prints the
@@ -45,6 +50,7 @@ EPILOG = """\
 examples:
   handnet train
   handnet train --layers 64 50 10 --epochs 1000 --lr 1.5 --l2 0.5 --out run2
+  handnet train --data mnist20 --layers 400 25 10 --epochs 300 --out mnist20
   handnet train --hidden relu --output softmax --batch-size 32 --momentum 0.9 --lr 0.1
   handnet train --epochs 30 --no-progress --out /tmp/quick"""
 
@@ -64,10 +70,14 @@ def register(commands):
     """Add ``handnet train`` to the subcommands."""
     train = add_command(commands, "train", run, description=DESCRIPTION, epilog=EPILOG,
                         help="train a network on the shipped digits; save the model, history and plots")
+    train.add_argument("--data", choices=list(DATA), default="digits",
+                       help="which digits: the 8x8 UCI digits, MNIST at 28x28, or MNIST at 20x20 "
+                            "(default: %(default)s)")
     net_opts = train.add_argument_group("network")
-    net_opts.add_argument("--layers", type=int, nargs="+", metavar="N", default=list(DEFAULT_LAYERS),
-                          help="layer sizes, input first: 64 (the pixels), any hidden layers, then 10 "
-                               "outputs (one per digit) (default: %s)" % " ".join(map(str, DEFAULT_LAYERS)))
+    net_opts.add_argument("--layers", type=int, nargs="+", metavar="N", default=None,
+                          help="layer sizes, input first: the number of pixels (64, 784 or 400 for "
+                               f"--data digits, mnist, mnist20), any hidden layers, then {DIGITS_CLASSES} "
+                               f"outputs (one per digit) (default: pixels {DEFAULT_HIDDEN} {DIGITS_CLASSES})")
     add_activation_options(net_opts, hidden="sigmoid", output="sigmoid", init="glorot")
     opt = train.add_argument_group("training")
     opt.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], metavar="E",
@@ -100,23 +110,27 @@ def register(commands):
 
 def run(args):
     """Train, report, and write model.npz, history.csv, loss.png and confusion.png."""
-    layers = args.layers
-    if layers[0] != DIGITS_INPUTS:
-        raise ValueError(f"--layers: the digits have {DIGITS_INPUTS} pixels, so the first size must be "
-                         f"{DIGITS_INPUTS}; got {' '.join(map(str, layers))}")
+    data = DATA[args.data]
+    layers = default_layers(data) if args.layers is None else args.layers
+    if layers[0] != data.n_inputs:
+        raise ValueError(f"--layers: --data {args.data} has {data.n_inputs} inputs "
+                         f"({data.image_shape[0]}x{data.image_shape[1]} pixels), so the first size must be "
+                         f"{data.n_inputs}; got {layers[0]} (--layers {' '.join(map(str, layers))})")
     if len(layers) < 2 or layers[-1] != DIGITS_CLASSES:
         raise ValueError(f"--layers: the digits have {DIGITS_CLASSES} classes, so the last size must be "
                          f"{DIGITS_CLASSES}; got {' '.join(map(str, layers))}")
     out_dir = output_folder(args.out)
-    check_memory(layers, hn.datasets.DIGITS_SHAPE[0], ("--layers", "--layers"))
+    X, y = data.load()
+    check_memory(layers, len(X), ("--layers", "--layers"))
     net = hn.MLP(layers, hidden=args.hidden, output=args.output, seed=args.seed, init=args.init)
-    X, y = hn.datasets.load_digits()
     X_train, X_test, y_train, y_test = hn.datasets.train_test_split(
         X, y, test_size=args.test_size, seed=args.seed, stratify=True)
     os.makedirs(out_dir, exist_ok=True)  # fail now, not after training, if it cannot be created
 
     print(net.summary())
     batch = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
+    if args.data != "digits":
+        print(f"data: {data.description}")
     print(f"training on {len(X_train)} digits, validating on {len(X_test)}: {args.epochs} epochs, "
           f"lr {args.lr:g}, l2 {args.l2:g}, {batch}, momentum {args.momentum:g}, seed {args.seed}")
     start = time.perf_counter()
@@ -150,6 +164,11 @@ def run(args):
 
     print_written(write_outputs(out_dir, net, history, hn.confusion_matrix(y_test, predicted)), out_dir)
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def default_layers(data):
+    """pixels, one hidden layer, one output per digit: [64, 25, 10] for the 8x8 digits."""
+    return [data.n_inputs, DEFAULT_HIDDEN, DIGITS_CLASSES]
 
 
 def print_training_warning(message, category, *_args, **_kwargs):

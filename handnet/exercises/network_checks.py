@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import one_hot_matrix
 from ..activations import sigmoid_function
 from ..costs import cost as network_cost
 from ..costs import prepare, regularised_cost
@@ -21,13 +22,6 @@ __all__ = ["LABELS_HINT", "GRADIENT_ADVICE", "reference_cost", "cost_variants", 
 
 LABELS_HINT = ("the targets look shifted by one class: labels are 0..K-1 here (the course's are 1..K), "
                "so Y[i, y[i]] = 1 with no -1.")
-
-
-def _one_hot(y, K):
-    """Y (m, K) with Y[i, y[i]] = 1."""
-    Y = np.zeros((len(y), K))
-    Y[np.arange(len(y)), y] = 1.0
-    return Y
 
 
 def reference_cost(problem, shift=0):
@@ -50,7 +44,7 @@ def cost_variants(problem):
     R = _penalty(problem, problem.weights)
     variants = [(LABELS_HINT, reference_cost(problem, s)) for s in (-1, 1) if problem.K > 1]
     h = problem.net().predict_proba(problem.X)
-    Y = _one_hot(problem.y, problem.K)
+    Y = one_hot_matrix(problem.y, problem.K)
     variants += [
         ("you divided by m*K (np.mean over every entry?): the double sum is divided by m only.",
          J0 / problem.K + R),
@@ -86,7 +80,7 @@ def variant_gradient(problem, shift=0, reg=1.0, reg_bias=0.0, data_scale=1.0, hi
     for Wl, bl in zip(W, b):
         acts.append(sigmoid_function(acts[-1] @ Wl + bl))
     h = acts[-1]
-    delta = h - _one_hot((problem.y + shift) % problem.K, problem.K)
+    delta = h - one_hot_matrix((problem.y + shift) % problem.K, problem.K)
     if output_prime:
         delta = delta * h * (1.0 - h)
     dWs, dbs = [None] * len(W), [None] * len(W)

@@ -35,15 +35,20 @@ def _field_blocks(A, fields, name="A"):
         A = A[None, :]
     if A.ndim != 2:
         raise ValueError(f"{name}: expected attributions of shape (N, D) or (D,), got shape {A.shape}")
+    return (A, *field_layout(fields, A.shape, name))
+
+
+def field_layout(fields, shape, name="A"):
+    """Field names, first columns and widths of [(name, width), ...] for an array ``name`` of
+    ``shape`` (N, D), whose D columns the widths must cover exactly.  -> (names, starts (F,), widths (F,))."""
     slices = field_slices(fields)
     D = slices[-1][1].stop
-    if A.shape[1] != D:
-        raise ValueError(f"fields: the widths add up to {D} columns but {name} has {A.shape[1]} "
-                         f"(shape {A.shape})")
+    if shape[-1] != D:
+        raise ValueError(f"fields: the widths add up to {D} columns but {name} has {shape[-1]} "
+                         f"(shape {shape})")
     names = [n for n, _ in slices]
     starts = np.array([s.start for _, s in slices])
-    widths = np.array([s.stop - s.start for _, s in slices])
-    return A, names, starts, widths
+    return names, starts, np.array([s.stop - s.start for _, s in slices])
 
 
 def _aggregate(A, starts, widths, how):

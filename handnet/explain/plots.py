@@ -25,6 +25,7 @@ import numpy as np
 
 from .._validate import _describe, as_bool, as_image_shape, as_real_array, is_integer
 from ..plots import _finish, _heatmap, _new_figure
+from .fields import field_layout
 
 __all__ = ["plot_map", "plot_class_maps", "plot_attribution_rows", "plot_field_bars"]
 
@@ -80,27 +81,6 @@ def _as_titles(titles, K, default):
     if bad:
         raise TypeError(f"titles: expected strings, got {_describe(bad[0])}")
     return titles
-
-
-def _as_fields(fields, D):
-    """[(name, width), ...] with positive integer widths summing to D -> (names, starts, widths)."""
-    if isinstance(fields, (str, bytes)) or not hasattr(fields, "__iter__"):
-        raise TypeError(f"fields: expected a list of (name, width) pairs, got {_describe(fields)}")
-    names, widths = [], []
-    for i, item in enumerate(fields):
-        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
-            raise TypeError(f"fields: expected (name, width) pairs, got {item!r} at index {i}")
-        name, width = item
-        if not is_integer(width) or width < 1:
-            raise ValueError(f"fields: expected a positive integer width, got {width!r} for field {name!r}")
-        names.append(str(name))
-        widths.append(int(width))
-    if not names:
-        raise ValueError("fields: expected at least one (name, width) pair, got none")
-    if sum(widths) != D:
-        raise ValueError(f"fields: the widths sum to {sum(widths)}, but A has {D} columns")
-    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
-    return names, starts, np.array(widths)
 
 
 # ----------------------------------------------------------------------------
@@ -304,7 +284,7 @@ def plot_attribution_rows(A, *, fields=None, path=None, title=None):
     values = _as_matrix(A.to_numpy() if isinstance(A, pd.DataFrame) else A, "A", "(N, D), one row per input")
     N, D = values.shape
     title = _as_title(title)
-    parsed = _as_fields(fields, D) if fields is not None else None
+    parsed = field_layout(fields, values.shape, "A") if fields is not None else None
     cmap, vmin, vmax = _colour_scale(values)
 
     width = min(max(6.0, 0.16 * D + 2.0), 16.0)
