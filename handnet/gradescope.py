@@ -208,7 +208,10 @@ def build_wheel(out_dir):
 
     version, metadata, entry_points = _metadata()
     info = f"handnet-{version}.dist-info"
-    contents = {name: open(path, "rb").read() for name, path in _package_files().items()}
+    contents = {}
+    for name, path in _package_files().items():
+        with open(path, "rb") as fh:
+            contents[name] = fh.read()
     contents[f"{info}/METADATA"] = metadata.encode("utf-8")
     contents[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: handnet gradescope\n"
                                  b"Root-Is-Purelib: true\nTag: py3-none-any\n")
