@@ -1,6 +1,6 @@
 """Planted bugs: student files made on demand from the reference exercises.
 
-Each bug is a reference module (``handnet/exercises/<exercise>.py``) with one
+Each bug is a reference module (``handnet/exercises/ex_<exercise>/reference.py``) with one
 small mistake, described here as textual edits of the reference rather than as
 a full copy, so the student file follows the reference when it changes, and an
 edit that no longer applies fails loudly instead of drifting.
@@ -17,7 +17,7 @@ import re
 from typing import NamedTuple
 
 from handnet.exercises import get_exercise
-from handnet.exercises.markers import find_solution_blocks
+from handnet.exercises.grading.markers import find_solution_blocks
 
 
 class Bug(NamedTuple):

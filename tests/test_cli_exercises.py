@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from handnet import cli
-from handnet.exercises import EXERCISES, runner
+from handnet.exercises import EXERCISES
+from handnet.exercises.grading import runner
 from conftest import assert_one_line_error, run_cli
-from handnet.exercises.assign import student_copy
+from handnet.exercises.grading.assign import student_copy
 
 SIGMOID = EXERCISES["sigmoid"]
 SIGMOID_CHECKS = [c.name for c in SIGMOID.checks]
@@ -189,7 +190,7 @@ def test_validate_one_exercise_passes(capsys):
 
 def test_validate_exits_1_when_a_reference_has_no_solution_blocks(capsys, tmp_path, monkeypatch):
     """(A reference whose checks fail is in test_exercises_framework; this one needs no subprocess.)"""
-    import handnet.exercises.base as base
+    import handnet.exercises.exercise as base
 
     text = Path(SIGMOID.reference_path()).read_text(encoding="utf-8")
     bare = tmp_path / "sigmoid.py"

@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import handnet as hn
-from handnet.exercises import EXERCISES, CheckFailed, get_exercise
-from handnet.exercises import checks as C
-from handnet.exercises.fixtures import debug_problem, debug_weights, layer_from_theta, problem_for
-from handnet.exercises.markers import exercise_name_of, make_stub
+from handnet.exercises import EXERCISES, WrongAnswer, get_exercise
+from handnet.exercises import compare as C
+from handnet.exercises.problems import debug_problem, debug_weights, layer_from_theta, problem_for
+from handnet.exercises.grading.markers import exercise_name_of, make_stub
 from planted_bugs import BUGS, reference_text, student_text, write_bug
 
 SEEDS = (None, 0, 1, 7)
@@ -44,7 +44,7 @@ def outcome(exercise, check_name, module, seed=None):
     check = get_exercise(exercise).check_named(check_name)
     try:
         return "PASS", check.run(module, seed)
-    except CheckFailed as exc:
+    except WrongAnswer as exc:
         return "FAIL", str(exc)
     except NotImplementedError as exc:
         return "TODO", str(exc)
@@ -303,7 +303,7 @@ def test_a_failure_names_the_worst_entry_in_the_course_format(tmp_path):
 # ----------------------------------------------------------------------------
 
 def test_an_infinite_loop_is_a_fail_through_the_runner_and_the_others_still_run(tmp_path):
-    from handnet.exercises.runner import run_check
+    from handnet.exercises.grading.runner import run_check
 
     path = str(write_bug("numerical_gradient_infinite_loop", tmp_path))
     looping = run_check(path, "numerical_gradient", "central differences", timeout=4.0)
@@ -314,7 +314,7 @@ def test_an_infinite_loop_is_a_fail_through_the_runner_and_the_others_still_run(
 
 
 def test_a_crash_and_a_hint_through_the_runner(tmp_path):
-    from handnet.exercises.runner import run_file
+    from handnet.exercises.grading.runner import run_file
 
     crash = run_file(str(write_bug("deep_crash", tmp_path)), timeout=60.0, jobs=2)
     assert [r.status for r in crash] == ["FAIL"] * 4
@@ -401,7 +401,7 @@ EXPECTED = {"W1": np.arange(1.0, 10.0).reshape(3, 3) / 7, "b1": np.array([0.5, -
 ])
 def test_diagnose_recognises_the_patterns(change, hint):
     analytic = list(change(EXPECTED).values())
-    with pytest.raises(CheckFailed) as info:
+    with pytest.raises(WrongAnswer) as info:
         C.compare_parts(_parts(EXPECTED, analytic), "gradient on a test problem", m=5, lam=1.0)
     message = str(info.value)
     assert hint in message, message
@@ -414,7 +414,7 @@ def test_a_bias_regularised_in_one_layer_only_is_named_by_its_variant():
     b = {"b1": np.array([1.0, 2.0, -1.0]), "b2": np.array([0.5, -0.5])}
     variant = [EXPECTED["W1"], EXPECTED["b1"] + lam / m * b["b1"], EXPECTED["W2"], EXPECTED["b2"] + lam / m * b["b2"]]
     analytic = [EXPECTED["W1"], EXPECTED["b1"], EXPECTED["W2"], variant[3]]        # only b2 regularised
-    with pytest.raises(CheckFailed) as info:
+    with pytest.raises(WrongAnswer) as info:
         C.compare_parts(_parts(EXPECTED, analytic), "gradient", variants=[("bias regularised.", variant)],
                         m=m, lam=lam)
     assert "hint: bias regularised (in b2; the other parts are right)." in str(info.value)
@@ -425,15 +425,15 @@ def test_compare_returns_the_error_when_within_tolerance_and_handles_tiny_entrie
     assert C.compare_arrays("g", e * (1 + 1e-12), e, rtol=1e-9) <= 1e-9
     # below the floor, entries are compared on an absolute scale
     assert C.compare_arrays("g", e + 1e-13, e, rtol=1e-9, floor=1e-3) <= 1e-9
-    with pytest.raises(CheckFailed, match=r"g\[1\]: yours 1\.000e-06, expected 1\.000e-12"):
+    with pytest.raises(WrongAnswer, match=r"g\[1\]: yours 1\.000e-06, expected 1\.000e-12"):
         C.compare_arrays("g", e + np.array([0, 1e-6 - 1e-12, 0]), e, rtol=1e-9, floor=1e-3)
 
 
 def test_a_number_gets_only_the_factors_that_mean_something():
-    with pytest.raises(CheckFailed) as info:
+    with pytest.raises(WrongAnswer) as info:
         C.compare_number("J", 1.37 * 2.0, 2.0, m=5)
     assert "hint" not in str(info.value)                 # 1.37 is no recognisable factor
-    with pytest.raises(CheckFailed, match="missing 1/m"):
+    with pytest.raises(WrongAnswer, match="missing 1/m"):
         C.compare_number("J", 10.0, 2.0, m=5)
 
 
@@ -447,12 +447,12 @@ def test_the_gradient_check_tells_a_wrong_cost_from_wrong_backprop():
         return 0.5 * t @ A @ t + np.sin(t).sum()
 
     exact = (A @ theta.ravel() + np.cos(theta.ravel())).reshape(1, 2)
-    assert "all 2 entries agree" in C.gradient_check([("t", None, exact)], [theta], f, f, "a test", 1, 0.0)
-    with pytest.raises(CheckFailed) as info:
-        C.gradient_check([("t", None, 3 * exact)], [theta], f, lambda a: 3 * f(a), "a test", 1, 0.0)
+    assert "all 2 entries agree" in C.compare_gradient([("t", None, exact)], [theta], f, f, "a test", 1, 0.0)
+    with pytest.raises(WrongAnswer) as info:
+        C.compare_gradient([("t", None, 3 * exact)], [theta], f, lambda a: 3 * f(a), "a test", 1, 0.0)
     assert "your gradient matches your own cost, so your cost is wrong, not backprop" in str(info.value)
-    with pytest.raises(CheckFailed) as info:                 # wrong gradient, right cost: no such hint
-        C.gradient_check([("t", None, 3 * exact)], [theta], f, f, "a test", 1, 0.0)
+    with pytest.raises(WrongAnswer) as info:                 # wrong gradient, right cost: no such hint
+        C.compare_gradient([("t", None, 3 * exact)], [theta], f, f, "a test", 1, 0.0)
     assert "your own cost" not in str(info.value)
     assert "3 times the expected ones" in str(info.value)
 

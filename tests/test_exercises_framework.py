@@ -17,9 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from handnet.exercises import EXERCISES, grade, report, runner
-from handnet.exercises.assign import student_copy, validate, write_assignment
-from handnet.exercises.markers import MarkerError, exercise_name_of, find_solution_blocks, make_stub
+from handnet.exercises import EXERCISES
+from handnet.exercises.grading import grade, report, runner
+from handnet.exercises.grading.assign import student_copy, validate, write_assignment
+from handnet.exercises.grading.markers import MarkerError, exercise_name_of, find_solution_blocks, make_stub
 
 # --------------------------------------------------------------------------- #
 # markers
@@ -189,13 +190,13 @@ def test_every_registered_reference_gives_a_faithful_stub(name):
 TOY_REGISTRY = '''\
 import sys
 
-from handnet.exercises.base import Check, CheckFailed, Exercise
+from handnet.exercises.exercise import Check, Exercise, WrongAnswer
 
 
 def check_adds(student, seed):
     got = student.add(2, 3)
     if got != 5:
-        raise CheckFailed(f"add(2, 3): expected 5, got {got!r}")
+        raise WrongAnswer(f"add(2, 3): expected 5, got {got!r}")
     return "add(2, 3) = 5"
 
 
@@ -213,10 +214,9 @@ def check_lazy_handnet(student, seed):
     return f"handnet {handnet.__version__} with {handnet.MLP.__name__} from {handnet.__file__}"
 
 
-EXERCISES = {"toy": Exercise("toy", "Toy", "toy_reference", ("add",),
+EXERCISES = {"toy": Exercise("toy", "toy_reference", ("add",),
                              (Check("adds", 2.0, check_adds), Check("shape", 1.0, check_shape),
-                              Check("lazy", 0.5, check_lazy_handnet), Check("light", 0.5, check_light)),
-                             "Write add(a, b).")}
+                              Check("lazy", 0.5, check_lazy_handnet), Check("light", 0.5, check_light)))}
 '''
 
 #: file name -> (source, check); every toy case runs in one parallel batch.
@@ -494,7 +494,7 @@ def test_write_assignment_writes_the_stub_and_a_readme_and_never_loses_work(tmp_
 
 def test_validate_flags_a_broken_reference(tmp_path, monkeypatch):
     """A reference with a bug in it: its checks FAIL, so validate says what is wrong."""
-    import handnet.exercises.base as base
+    import handnet.exercises.exercise as base
 
     text = Path(EXERCISES["sigmoid"].reference_path()).read_text(encoding="utf-8")
     bad = tmp_path / "sigmoid_bad.py"

@@ -9,6 +9,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_every_subpackage_is_listed_in_pyproject():
     text = (ROOT / "pyproject.toml").read_text()
-    listed = set(re.findall(r'"([\w.]+)"', re.search(r"^packages = \[(.*)\]$", text, re.M).group(1)))
+    listed = set(re.findall(r'"([\w.]+)"', re.search(r"^packages = \[(.*?)\]", text, re.M | re.S).group(1)))
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "handnet").rglob("__init__.py")}
     assert found <= listed, f"add {sorted(found - listed)} to packages in pyproject.toml"

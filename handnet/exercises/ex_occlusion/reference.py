@@ -1,19 +1,19 @@
 # handnet exercise: occlusion
-"""Exercise 7: occlusion, cover part of the input and watch the output drop.
+"""Exercise 7: Occlusion.
 
-A window of ``window`` consecutive features slides over the D features of each
-row, starting at 0, s, 2s, ... (s = stride). There are
+Write occlusion for a sigmoid network (`sigmoid` and `predict(weights, biases, X) -> (N, K)` are given).
 
-    P = ceil((D - window) / s) + 1
+1. `window_starts(D, window, stride)`: the first feature of every window position,
+   `[0, s, 2s, ...]`, with `P = ceil((D - window) / stride) + 1` positions. The last window may
+   stick out past feature `D - 1`; it is then cut off at the edge (for `D = 8, window = 3,
+   stride = 2`: `[0, 2, 4, 6]`, the last covering features 6 and 7 only).
+2. `occlusion(weights, biases, X, k, window, stride=1, baseline=0.0)`: for every window
+   position `p`, set the covered features of every row to `baseline` and record the drop
+   `d_p = y_k(x) - y_k(x covered)`; a feature's attribution is the **mean** of `d_p` over the
+   windows that cover it. Returns `A` of shape `(N, D)`.
 
-positions; the last one may stick out past the end and is then cut off at the
-edge (so every feature is covered when s <= window). For window position p,
-x^(p) is x with the covered features set to the baseline b, and
-
-    d_p     = y_k(x) - y_k(x^(p))                         the drop of output k
-    A[i, j] = mean of d_p over the windows p that cover feature j
-
-(These are the positions and the averaging of Captum's Occlusion.)
+These are the positions and the averaging of Captum's `Occlusion` (and of
+`handnet.explain.occlusion`, which the checks compare with).
 
 Write the bodies marked ``raise NotImplementedError``; sigmoid and predict are given.
 """

@@ -1,17 +1,22 @@
 # handnet exercise: cost
-"""Exercise 2: the cost of a sigmoid network, first without and then with L2 regularisation.
+"""Exercise 2: The cost, unregularised and with L2.
 
-Layout (handnet's, the same in every exercise): rows are samples.
+Write the cost of a sigmoid network (the course's ex4 cost), in handnet's layout:
+rows are samples, `z_l = a_{l-1} @ W_l + b_l` with `W_l` of shape `(n_{l-1}, n_l)` and
+`b_l` of shape `(n_l,)`, and `a_l = sigma(z_l)` on every layer (`sigmoid` is given).
 
-    a_0 = X                                   (m, D)
-    z_l = a_{l-1} @ W_l + b_l                 W_l (n_{l-1}, n_l), b_l (n_l,)
-    a_l = sigma(z_l)                          (m, n_l); the output h = a_L is (m, K)
+1. `feedforward(weights, biases, X)`: the output `h = a_L`, shape `(m, K)`, for `X` of shape `(m, D)`.
+2. `cost_unregularised(weights, biases, X, y)`: with the one-hot targets `Y` (`Y[i, y[i]] = 1`),
 
-Labels y are integers 0..K-1 (the course uses 1..K). Y is their one-hot matrix,
-Y[i, k] = 1 if y[i] == k else 0, of shape (m, K).
+       J = (1/m) sum_i sum_k [ -Y_ik log h_ik - (1 - Y_ik) log(1 - h_ik) ]
 
-    J(W, b)     = (1/m) sum_i sum_k [ -Y_ik log h_ik - (1 - Y_ik) log(1 - h_ik) ]
-    J_reg(W, b) = J(W, b) + (lambda / (2m)) sum_l sum(W_l^2)        biases excluded
+3. `cost(weights, biases, X, y, lam)`: the regularised cost, biases excluded,
+
+       J_reg = J + (lambda / (2m)) sum_l sum(W_l^2)
+
+**Labels `y` are integers `0..K-1`** (the course's are `1..K`): no `-1` when building `Y`.
+The checks use the course's 3-5-3 debug network (sin-based weights, m = 5, lambda = 3),
+and other shapes when grading.
 
 Write the bodies marked ``raise NotImplementedError``; only numpy is needed.
 """

@@ -1,18 +1,20 @@
 # handnet exercise: backprop_deep
-"""Exercise 4: backpropagation for a sigmoid network of any depth.
+"""Exercise 4: Backpropagation for any depth.
 
-Layout (handnet's): rows are samples, z = a @ W + b; L weight layers, L - 1 hidden.
+Write `cost_and_gradient(weights, biases, X, y, lam)` for a sigmoid network of any depth:
+`weights = [W_1, ..., W_L]` with `W_l` of shape `(n_{l-1}, n_l)`, `biases = [b_1, ..., b_L]`
+with `b_l` of shape `(n_l,)` (Python index `l - 1`). It returns `(J, dWs, dbs)`: the cost
+and two lists of `L` arrays shaped like `weights` and `biases`. `sigmoid` and
+`sigmoid_gradient` are given.
 
-    weights = [W_1, ..., W_L], W_l (n_{l-1}, n_l);  biases = [b_1, ..., b_L], b_l (n_l,)
-    X (m, n_0); labels y (m,) are integers 0..K-1 (the course uses 1..K), K = n_L;
-    Y (m, K) is their one-hot matrix, Y[i, y[i]] = 1.
+    a_0 = X;  z_l = a_{l-1} @ W_l + b_l,  a_l = sigma(z_l);  h = a_L
+    J = (1/m) sum_ik [ -Y log h - (1 - Y) log(1 - h) ] + (lambda/(2m)) sum_l sum(W_l^2)
+    delta_L = h - Y;   delta_l = (delta_{l+1} @ W_{l+1}.T) * sigma'(z_l),  l = L-1 .. 1
+    dJ/dW_l = a_{l-1}.T @ delta_l / m + (lambda/m) W_l;   dJ/db_l = sum of the rows of delta_l / m
 
-Forward:    a_0 = X;  z_l = a_{l-1} @ W_l + b_l,  a_l = sigma(z_l)     l = 1..L;  h = a_L
-Cost:       J = (1/m) sum_ik [ -Y log h - (1 - Y) log(1 - h) ] + (lambda / (2m)) sum_l sum(W_l^2)
-Backward:   delta_L = h - Y                                      (m, n_L)
-            delta_l = (delta_{l+1} @ W_{l+1}.T) * sigma'(z_l)      l = L-1 .. 1
-            dJ/dW_l = (a_{l-1}.T @ delta_l) / m + (lambda/m) W_l     (n_{l-1}, n_l)
-            dJ/db_l = sum over rows of delta_l / m                   (n_l,)
+**Labels `y` are integers `0..K-1`**; `Y[i, y[i]] = 1`. The biases are not regularised.
+Checked on the course's debug networks 3-5-3 and 3-5-4-3 (m = 5; lambda = 0, then 3) and,
+when grading, on random networks with 1 to 3 hidden layers.
 
 Write the body marked ``raise NotImplementedError``; sigmoid and sigmoid_gradient are given.
 """

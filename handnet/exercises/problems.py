@@ -31,6 +31,7 @@ __all__ = [
     "random_problem",
     "problem_for",
     "PUBLIC_LAMBDA",
+    "explain_problem",
 ]
 
 #: The lambda of the course's regularised gradient check (checkNNGradients(3)).
@@ -146,3 +147,11 @@ def problem_for(seed, regularised=False, layer_sizes=(3, 5, 3), n_hidden=1):
     rng = np.random.default_rng(seed)
     lam = float(np.round(rng.uniform(0.5, 4.0), 2))
     return random_problem(rng, n_hidden=n_hidden, lam=lam if regularised else 0.0)
+
+
+def explain_problem(seed, layer_sizes, n_hidden, inputs=(2, 6)):
+    """The problem of the explanation exercises: the sin-based debug network of ``layer_sizes`` with
+    weights x 10 (seed None), or a random network with ``n_hidden`` hidden layers drawn from ``seed``."""
+    if seed is None:
+        return debug_problem(layer_sizes, m=5, scale=10.0)
+    return random_problem(np.random.default_rng(seed), n_hidden=n_hidden, inputs=inputs)

@@ -1,8 +1,8 @@
-"""The pieces every check is made of: read the student's answer, compare it, say what went wrong.
+"""Comparisons, the pieces every grading check is made of: read the answer, compare it, say what is wrong.
 
 Reading. ``student_function`` finds a function in the student's module;
 ``as_array``, ``as_number`` and ``as_sequence`` turn what it returned into
-float64 arrays of the expected shape, or raise ``CheckFailed`` with a clear
+float64 arrays of the expected shape, or raise ``WrongAnswer`` with a clear
 sentence (None, a list of the wrong length, a transposed shape...). The
 checks never let a wrong return type become a traceback of their own.
 
@@ -12,7 +12,7 @@ gradient checker,
 
     rel = |a - n| / max(|a|, |n|, floor)
 
-and, on failure, raise ``CheckFailed`` whose message names the worst entry,
+and, on failure, raise ``WrongAnswer`` whose message names the worst entry,
 
     W1[2, 0]: analytic 1.234e-02, numerical 2.468e-02, rel. error 3.3e-01
 
@@ -21,7 +21,7 @@ a constant factor (missing 1/m, lambda vs lambda/2), only the bias entries
 wrong, transposed, and any exercise-specific "variant" (a known wrong answer,
 such as the gradient with the bias regularised or the labels shifted by one).
 
-Gradients. ``gradient_check`` compares the student's gradient with central
+Gradients. ``compare_gradient`` compares the student's gradient with central
 differences of the reference cost; on failure it also takes central
 differences of the student's *own* cost: if the gradient agrees with those,
 the cost is wrong, not backprop.
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gradcheck import numerical_gradient, relative_error
-from .base import CheckFailed
+from .exercise import WrongAnswer
 
 __all__ = [
     "H",
@@ -57,7 +57,7 @@ __all__ = [
     "diagnose",
     "factor_hint",
     "numerical_gradients",
-    "gradient_check",
+    "compare_gradient",
 ]
 
 #: Step of the (Richardson-refined) central differences the gradient checks take of the reference cost.
@@ -91,13 +91,13 @@ class Part:
 # ----------------------------------------------------------------------------
 
 def student_function(module, name):
-    """The function ``name`` of the student's module; CheckFailed if it is missing or not a function."""
+    """The function ``name`` of the student's module; WrongAnswer if it is missing or not a function."""
     fn = getattr(module, name, None)
     if fn is None:
-        raise CheckFailed(f"{name}: your file has no function {name}(); keep the name and signature of the "
+        raise WrongAnswer(f"{name}: your file has no function {name}(); keep the name and signature of the "
                           "assignment")
     if not callable(fn):
-        raise CheckFailed(f"{name}: expected a function, got {describe(fn)}")
+        raise WrongAnswer(f"{name}: expected a function, got {describe(fn)}")
     return fn
 
 
@@ -134,54 +134,54 @@ def shape_hint(expected, got, others=None):
 
 
 def as_array(name, value, shape, others=None):
-    """The student's ``value`` as a float64 array of shape ``shape``, else CheckFailed saying why."""
+    """The student's ``value`` as a float64 array of shape ``shape``, else WrongAnswer saying why."""
     shape = tuple(shape)
     if value is None:
-        raise CheckFailed(f"{name}: got None, expected an array of shape {shape} (is a `return` missing?)")
+        raise WrongAnswer(f"{name}: got None, expected an array of shape {shape} (is a `return` missing?)")
     if isinstance(value, (str, bytes, dict, set)):
-        raise CheckFailed(f"{name}: expected an array of shape {shape}, got {describe(value)}")
+        raise WrongAnswer(f"{name}: expected an array of shape {shape}, got {describe(value)}")
     try:
         arr = np.asarray(value)
     except Exception:                         # noqa: BLE001 - ragged lists and the like
-        raise CheckFailed(f"{name}: expected an array of shape {shape}, got {describe(value)}") from None
+        raise WrongAnswer(f"{name}: expected an array of shape {shape}, got {describe(value)}") from None
     if arr.dtype.kind not in "iuf":
-        raise CheckFailed(f"{name}: expected an array of real numbers of shape {shape}, got "
+        raise WrongAnswer(f"{name}: expected an array of real numbers of shape {shape}, got "
                           f"{describe(value)}")
     arr = arr.astype(np.float64)              # a copy: the student's code cannot change it afterwards
     if arr.shape != shape:
         if arr.size == 1 and int(np.prod(shape)) == 1:
             return arr.reshape(shape)
-        raise CheckFailed(f"{name}: expected shape {shape}, got shape {arr.shape}"
+        raise WrongAnswer(f"{name}: expected shape {shape}, got shape {arr.shape}"
                           f"{shape_hint(shape, arr.shape, others)}")
     return arr
 
 
 def as_number(name, value):
-    """The student's ``value`` as a Python float, else CheckFailed (None, an array of several entries...)."""
+    """The student's ``value`` as a Python float, else WrongAnswer (None, an array of several entries...)."""
     if value is None:
-        raise CheckFailed(f"{name}: got None, expected a number (is a `return` missing?)")
+        raise WrongAnswer(f"{name}: got None, expected a number (is a `return` missing?)")
     if isinstance(value, (str, bytes, list, tuple, dict, set)) and not (
             isinstance(value, (list, tuple)) and len(value) == 1):
-        raise CheckFailed(f"{name}: expected a number, got {describe(value)}")
+        raise WrongAnswer(f"{name}: expected a number, got {describe(value)}")
     try:
         arr = np.asarray(value)
     except Exception:                         # noqa: BLE001
-        raise CheckFailed(f"{name}: expected a number, got {describe(value)}") from None
+        raise WrongAnswer(f"{name}: expected a number, got {describe(value)}") from None
     if arr.dtype.kind not in "iuf" or arr.size != 1:
-        raise CheckFailed(f"{name}: expected a number, got {describe(value)}")
+        raise WrongAnswer(f"{name}: expected a number, got {describe(value)}")
     return float(arr.reshape(()))
 
 
 def as_sequence(name, value, names):
-    """The student's ``value`` as a tuple of len(names) items (a tuple or list), else CheckFailed."""
+    """The student's ``value`` as a tuple of len(names) items (a tuple or list), else WrongAnswer."""
     n = len(names)
     expected = f"({', '.join(names)})"
     if value is None:
-        raise CheckFailed(f"{name}: got None, expected {expected} (is a `return` missing?)")
+        raise WrongAnswer(f"{name}: got None, expected {expected} (is a `return` missing?)")
     if not isinstance(value, (tuple, list)):
-        raise CheckFailed(f"{name}: expected a tuple {expected}, got {describe(value)}")
+        raise WrongAnswer(f"{name}: expected a tuple {expected}, got {describe(value)}")
     if len(value) != n:
-        raise CheckFailed(f"{name}: expected {n} items {expected}, got {describe(value)}")
+        raise WrongAnswer(f"{name}: expected {n} items {expected}, got {describe(value)}")
     return tuple(value)
 
 
@@ -242,7 +242,7 @@ def _variants(variants):
 
 def compare_parts(parts, what, rtol=GRADIENT_RTOL, floor=0.0, labels=("analytic", "numerical"),
                   variants=(), m=None, lam=None, advice=None, first_hints=None):
-    """Compare several named arrays at once; return the largest relative error, or raise CheckFailed.
+    """Compare several named arrays at once; return the largest relative error, or raise WrongAnswer.
 
     parts        [Part(name, analytic, expected, kind)], each analytic already of the expected shape
     what         what was compared and on which input, for the messages
@@ -268,7 +268,7 @@ def compare_parts(parts, what, rtol=GRADIENT_RTOL, floor=0.0, labels=("analytic"
         if h not in hints:
             hints.append(h)
     lines += [f"hint: {h}" for h in hints]
-    raise CheckFailed("\n".join(lines))
+    raise WrongAnswer("\n".join(lines))
 
 
 def compare_arrays(name, analytic, expected, rtol=VALUE_RTOL, what=None, floor=0.0,
@@ -439,7 +439,7 @@ def numerical_gradients(f, arrays, h=H):
     return split(g)
 
 
-def gradient_check(parts, params, reference_cost, student_cost, where, m, lam, variants=(), advice=None,
+def compare_gradient(parts, params, reference_cost, student_cost, where, m, lam, variants=(), advice=None,
                    h=H, rtol=GRADIENT_RTOL, floor=GRADIENT_FLOOR):
     """Compare a student's gradient with central differences of the reference cost; a PASS message.
 

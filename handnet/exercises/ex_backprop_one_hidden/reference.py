@@ -1,22 +1,22 @@
 # handnet exercise: backprop_one_hidden
-"""Exercise 3: backpropagation for a network with one hidden layer (the course's ex4 nnCostFunction).
+"""Exercise 3: Backpropagation with one hidden layer.
 
-Layout (handnet's): rows are samples, z = a @ W + b.
+Write `cost_and_gradient(W1, b1, W2, b2, X, y, lam)` for a network with one hidden layer
+(the course's ex4 `nnCostFunction`, in handnet's layout: rows are samples,
+`W1 (D, n_1)`, `b1 (n_1,)`, `W2 (n_1, K)`, `b2 (K,)`). It returns
+`(J, (dW1, db1, dW2, db2))`, each gradient with the shape of its parameter.
+`sigmoid` and `sigmoid_gradient` are given.
 
-    X (m, D) -> hidden layer of n_1 sigmoid units -> K sigmoid outputs
-    W1 (D, n_1), b1 (n_1,), W2 (n_1, K), b2 (K,); labels y (m,) are integers 0..K-1
-    (the course uses 1..K); Y (m, K) is their one-hot matrix, Y[i, y[i]] = 1.
+    z1 = X @ W1 + b1,  a1 = sigma(z1);   z2 = a1 @ W2 + b2,  h = sigma(z2)
+    J  = (1/m) sum_ik [ -Y log h - (1 - Y) log(1 - h) ] + (lambda/(2m)) (sum(W1^2) + sum(W2^2))
+    errors: d2 = h - Y;   d1 = (d2 @ W2.T) * sigma'(z1)
+    dW2 = a1.T @ d2 / m + (lambda/m) W2;   db2 = sum of the rows of d2 / m
+    dW1 = X.T  @ d1 / m + (lambda/m) W1;   db1 = sum of the rows of d1 / m
 
-Forward:    z1 = X @ W1 + b1,   a1 = sigma(z1)           (m, n_1)
-            z2 = a1 @ W2 + b2,  h = sigma(z2)            (m, K)
-Cost:       J = (1/m) sum_ik [ -Y log h - (1 - Y) log(1 - h) ]
-                + (lambda / (2m)) (sum(W1^2) + sum(W2^2))              biases excluded
-Backward:   d2 = h - Y                                   (m, K)    output error
-            d1 = (d2 @ W2.T) * sigma'(z1)                (m, n_1)  hidden error
-            dJ/dW2 = (a1.T @ d2) / m + (lambda/m) W2     (n_1, K)
-            dJ/db2 = sum over rows of d2 / m             (K,)
-            dJ/dW1 = (X.T @ d1) / m + (lambda/m) W1      (D, n_1)
-            dJ/db1 = sum over rows of d1 / m             (n_1,)
+**Labels `y` are integers `0..K-1`**; `Y` is their one-hot matrix (`Y[i, y[i]] = 1`).
+The biases are not regularised. The gradient is checked against central differences
+of the correct cost, first with lambda = 0, then with lambda > 0 (the course's 3-5-3
+debug network, m = 5, lambda = 3; other shapes when grading).
 
 Write the body marked ``raise NotImplementedError``; sigmoid and sigmoid_gradient are given.
 """

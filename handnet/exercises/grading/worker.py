@@ -19,7 +19,7 @@ Start-up cost. ``python -m handnet.exercises._worker`` would run
 project's machine) before a single line of this file runs. Started as a
 script, the worker instead registers the ``handnet`` package it belongs to
 (the caller's copy, found from this file's own path, never from the student's
-folder) without running its ``__init__``: ``import handnet.exercises.catalog``
+folder) without running its ``__init__``: ``import handnet.exercises.registry``
 then loads only what the checks import, and the first use of a top-level name
 such as ``handnet.MLP`` runs the real ``__init__`` on demand.
 
@@ -41,18 +41,15 @@ if __name__ == "__main__" and __package__ in (None, ""):
 
 import importlib.util  # noqa: E402
 import json  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import types  # noqa: E402
 
-__all__ = ["main", "load_registry", "describe_exception", "MAX_MESSAGE"]
+__all__ = ["main", "describe_exception", "MAX_MESSAGE"]
 
 #: A message longer than this (a student's huge exception text) is cut in the middle.
 MAX_MESSAGE = 4000
 
-_REGISTRIES = {}                       # registry file -> its EXERCISES
-_REGISTRY_LOCK = threading.Lock()
 
 
 class _LazyPackage(types.ModuleType):
@@ -81,42 +78,12 @@ def _register_light_handnet():
     """Put the handnet package this file belongs to into sys.modules, its __init__ not yet run."""
     if "handnet" in sys.modules:
         return
-    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    package_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     spec = importlib.util.spec_from_file_location(
         "handnet", os.path.join(package_dir, "__init__.py"), submodule_search_locations=[package_dir])
     module = importlib.util.module_from_spec(spec)
     module.__class__ = _LazyPackage
     sys.modules["handnet"] = module
-
-
-def load_registry(registry=None):
-    """The exercises by name: handnet's catalog, or ``EXERCISES`` of the module file ``registry``.
-
-    ``registry`` (a path to a .py file) is for tests and for teachers trying
-    out new exercises outside the package; the file is trusted code.
-    """
-    if registry is None:
-        from handnet.exercises.catalog import EXERCISES
-
-        return EXERCISES
-    path = os.path.abspath(os.fspath(registry))
-    with _REGISTRY_LOCK:                       # the runner's threads may ask at the same time
-        if path not in _REGISTRIES:
-            name = f"_handnet_registry_{len(_REGISTRIES)}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            if spec is None:
-                raise ValueError(f"registry: cannot load {registry!r} as a Python module")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            try:
-                spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[name]
-                raise
-            if not isinstance(getattr(module, "EXERCISES", None), dict):
-                raise ValueError(f"registry: {registry!r} defines no EXERCISES dict")
-            _REGISTRIES[path] = module.EXERCISES
-        return _REGISTRIES[path]
 
 
 def _shorten(text, limit=MAX_MESSAGE):
@@ -188,9 +155,11 @@ def _run(args):
     """(status, message): load the registry, the student's module, run the check."""
     path = os.path.abspath(args.file)
     try:
+        from handnet.exercises.registry import load_registry
+
         exercise = load_registry(args.registry)[args.exercise]
         check = exercise.check_named(args.check)
-        from handnet.exercises.base import CheckFailed
+        from handnet.exercises.exercise import WrongAnswer
     except BaseException as exc:  # noqa: BLE001 - reported, not the student's fault
         return "ERROR", f"the check could not be set up: {type(exc).__name__}: {exc}"
 
@@ -209,7 +178,7 @@ def _run(args):
     except NotImplementedError as exc:
         text = str(exc) or "NotImplementedError"
         return "TODO", f"not written yet: {_shorten(text)}"
-    except CheckFailed as exc:
+    except WrongAnswer as exc:
         return "FAIL", _shorten(str(exc) or "the check failed")
     except SystemExit as exc:
         return "FAIL", (f"your code called sys.exit({exc.code!r}) (exit code {exc.code!r}); a function "

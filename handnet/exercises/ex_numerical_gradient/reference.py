@@ -1,14 +1,18 @@
 # handnet exercise: numerical_gradient
-"""Exercise 5: the numerical gradient that checks backprop, and the relative error it is read with.
+"""Exercise 5: The numerical gradient and the relative error.
 
-Central differences, one entry of theta at a time (e_i is the unit vector of entry i):
+Write the numerical gradient that checks backpropagation, and the relative error it is read with.
 
-    g_i = [ f(theta + h e_i) - f(theta - h e_i) ] / (2h)
+1. `numerical_gradient(f, theta, h=1e-4)`: `f` takes an array shaped like `theta` and returns a
+   number; return the array `g` (same shape as `theta`) of central differences
 
-Its error shrinks like h^2 (a one-sided difference [f(theta + h e_i) - f(theta)] / h
-only like h). Compare an analytic gradient a with a numerical one n entry by entry:
+       g_i = [ f(theta + h e_i) - f(theta - h e_i) ] / (2h)        (e_i: 1 at entry i, 0 elsewhere)
 
-    rel_i = |a_i - n_i| / max(|a_i|, |n_i|)            (0 where both are 0)
+   Use the argument `h`. Leave `theta` unchanged (perturb a copy, or put every entry back).
+   A one-sided difference `[f(theta + h e_i) - f(theta)] / h` is wrong by about `h/2 f''`;
+   the central one only by about `h^2/6 f'''`.
+2. `relative_error(analytic, numerical)`: element-wise `|a - n| / max(|a|, |n|)`, and `0` where
+   both are `0`.
 
 Write the bodies marked ``raise NotImplementedError``; only numpy is needed.
 """

@@ -1,10 +1,16 @@
 # handnet exercise: sigmoid
-"""Exercise 1: the sigmoid and its derivative.
+"""Exercise 1: The sigmoid and its gradient.
 
-    sigma(z)  = 1 / (1 + exp(-z))                    element-wise, any shape -> same shape
-    sigma'(z) = sigma(z) (1 - sigma(z))              element-wise, any shape -> same shape
+Write the logistic sigmoid and its derivative, element-wise for a number or an
+array of any shape (the result has the shape of `z`):
 
-sigma'(0) = 0.25 exactly, and sigma' is largest there.
+    sigma(z)  = 1 / (1 + exp(-z))
+    sigma'(z) = d sigma / dz = sigma(z) (1 - sigma(z))
+
+- `sigmoid(z)` must not overflow: `exp(-z)` is `inf` for `z < -709` and numpy warns
+  "overflow encountered in exp". Exponentiate only `-|z|`: for `z >= 0` use
+  `1 / (1 + exp(-z))`, for `z < 0` the same number written as `exp(z) / (1 + exp(z))`.
+- `sigmoid_gradient(z)`: `sigmoid_gradient(0)` is exactly `0.25`, the largest value it takes.
 
 Write the bodies marked ``raise NotImplementedError``; only numpy is needed.
 """

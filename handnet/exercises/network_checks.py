@@ -1,0 +1,174 @@
+"""What the grading checks of the network exercises (cost, backprop_one_hidden, backprop_deep) share.
+
+The reference cost (handnet's own ``costs.cost``), a function of the parameter
+arrays for central differences, and the known wrong answers ("variants") that
+the hints recognise: labels shifted by one class, the L2 term mishandled, the
+1/m forgotten, sigma' taken of a instead of z, ...
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..activations import sigmoid_function
+from ..costs import cost as network_cost
+from ..costs import prepare, regularised_cost
+from .compare import compare_number
+
+__all__ = ["LABELS_HINT", "GRADIENT_ADVICE", "reference_cost", "cost_variants", "variant_gradient",
+           "gradient_variants", "reference_cost_function", "compare_cost", "network_cost"]
+
+
+LABELS_HINT = ("the targets look shifted by one class: labels are 0..K-1 here (the course's are 1..K), "
+               "so Y[i, y[i]] = 1 with no -1.")
+
+
+def _one_hot(y, K):
+    """Y (m, K) with Y[i, y[i]] = 1."""
+    Y = np.zeros((len(y), K))
+    Y[np.arange(len(y)), y] = 1.0
+    return Y
+
+
+def reference_cost(problem, shift=0):
+    """J by handnet (costs.cost) for the problem's network and lambda, labels moved by ``shift`` classes.
+
+    shift = -1 is the off-by-one of code written for the course's 1-based labels (Y[i, y[i] - 1] = 1).
+    """
+    return network_cost(problem.net(), problem.X, (problem.y + shift) % problem.K, l2=problem.lam)
+
+
+def _penalty(problem, arrays):
+    """(lambda / (2m)) * sum of squares of ``arrays``."""
+    return problem.lam / (2.0 * problem.m) * sum(float(np.sum(A ** 2)) for A in arrays)
+
+
+def cost_variants(problem):
+    """Known wrong costs for ``problem`` as [(hint, value)]: labels shifted, the L2 term mishandled."""
+    lam, m = problem.lam, problem.m
+    J0 = network_cost(problem.net(), problem.X, problem.y)
+    R = _penalty(problem, problem.weights)
+    variants = [(LABELS_HINT, reference_cost(problem, s)) for s in (-1, 1) if problem.K > 1]
+    h = problem.net().predict_proba(problem.X)
+    Y = _one_hot(problem.y, problem.K)
+    variants += [
+        ("you divided by m*K (np.mean over every entry?): the double sum is divided by m only.",
+         J0 / problem.K + R),
+        ("only the -Y log h part is there: the cross-entropy also has -(1 - Y) log(1 - h).",
+         float(np.sum(-Y * np.log(h))) / m + R),
+        ("that is the quadratic cost (1/(2m)) sum (h - Y)^2; this network's cost is the cross-entropy "
+         "(1/m) sum [-Y log h - (1 - Y) log(1 - h)].", float(np.sum((h - Y) ** 2)) / (2 * m) + R),
+    ]
+    if lam > 0:
+        variants += [
+            ("the regularisation term is missing: J + (lambda/(2m)) sum_l sum(W_l^2).", J0),
+            ("you regularised the biases too: the L2 term sums the weights only (the difference is "
+             "exactly (lambda/(2m)) sum(b^2)).", J0 + R + _penalty(problem, problem.biases)),
+            ("lambda vs lambda/2: the penalty is (lambda/(2m)) sum(W^2), yours is twice that.", J0 + 2 * R),
+            ("lambda vs lambda/2: the penalty is (lambda/(2m)) sum(W^2), yours is half of that.", J0 + R / 2),
+            ("the penalty lacks its 1/m: it is (lambda/(2m)) sum(W^2), not (lambda/2) sum(W^2).", J0 + m * R),
+        ]
+    return variants
+
+
+def variant_gradient(problem, shift=0, reg=1.0, reg_bias=0.0, data_scale=1.0, hidden="z",
+                      output_prime=False):
+    """A gradient computed with a known mistake, as (dWs, dbs): the hints' "variants".
+
+    shift         labels moved by shift classes (mod K)
+    reg, reg_bias the factors in front of (lambda/m) W and of a (lambda/m) b term
+    data_scale    the factor in front of the data part (m: the 1/m forgotten)
+    hidden        "z": delta_l = e * sigma'(z_l) (right); "a": sigma' taken of a_l; None: no sigma'
+    output_prime  delta_L = (h - Y) * sigma'(z_L) (the quadratic cost's delta)
+    """
+    W, b, X, lam, m = problem.weights, problem.biases, problem.X, problem.lam, problem.m
+    acts = [X]
+    for Wl, bl in zip(W, b):
+        acts.append(sigmoid_function(acts[-1] @ Wl + bl))
+    h = acts[-1]
+    delta = h - _one_hot((problem.y + shift) % problem.K, problem.K)
+    if output_prime:
+        delta = delta * h * (1.0 - h)
+    dWs, dbs = [None] * len(W), [None] * len(W)
+    for l in range(len(W) - 1, -1, -1):
+        dWs[l] = data_scale * (acts[l].T @ delta) / m + reg * lam / m * W[l]
+        dbs[l] = data_scale * delta.sum(axis=0) / m + reg_bias * lam / m * b[l]
+        if l > 0:
+            e = delta @ W[l].T
+            a = acts[l]
+            if hidden == "z":
+                e = e * a * (1.0 - a)
+            elif hidden == "a":
+                s = sigmoid_function(a)
+                e = e * s * (1.0 - s)
+            delta = e
+    return dWs, dbs
+
+
+def gradient_variants(problem, order):
+    """Known wrong gradients as [(hint, [arrays in the student's order])]; order(dWs, dbs) -> list."""
+    lam = problem.lam
+    cases = [(LABELS_HINT, dict(shift=s)) for s in (-1, 1) if problem.K > 1]
+    if lam > 0:
+        cases += [
+            ("sign flipped: the data part of your gradient is -1 times the expected one (the lambda term is "
+             "right). The output error is delta_L = h - Y, not Y - h.", dict(data_scale=-1.0)),
+            ("you regularised the bias: your bias gradient differs by exactly (lambda/m) b; the L2 "
+             "penalty excludes biases, so db has no lambda term.", dict(reg_bias=1.0)),
+            ("lambda vs lambda/2: the regularisation term of dW is (lambda/m) W (the derivative of "
+             "(lambda/(2m)) sum(W^2)); yours is twice that.", dict(reg=2.0)),
+            ("lambda vs lambda/2: the regularisation term of dW is (lambda/m) W (the derivative of "
+             "(lambda/(2m)) sum(W^2)); yours is half of that.", dict(reg=0.5)),
+            ("the regularisation term (lambda/m) W is missing from dW.", dict(reg=0.0)),
+            ("the regularisation term lacks its 1/m: it is (lambda/m) W, not lambda W.", dict(reg=problem.m)),
+            ("missing 1/m on the data part: dW = (a_prev.T @ delta) / m + (lambda/m) W.",
+             dict(data_scale=problem.m)),
+        ]
+    if len(problem.weights) > 1:
+        cases += [
+            ("the hidden deltas lack sigma'(z): delta_l = (delta_{l+1} @ W_{l+1}.T) * sigma'(z_l).",
+             dict(hidden=None)),
+            ("sigma' is taken of a_l instead of z_l: use sigmoid_gradient(z_l), or a_l * (1 - a_l).",
+             dict(hidden="a")),
+        ]
+    cases.append(("delta_L has an extra sigma'(z_L): for the cross-entropy cost delta_L = h - Y exactly "
+                  "(the factor sigma'(z_L) belongs to the quadratic cost).", dict(output_prime=True)))
+    return [(hint, order(*variant_gradient(problem, **knobs))) for hint, knobs in cases]
+
+
+GRADIENT_ADVICE = {
+    "sign": "The output error is delta_L = h - Y (not Y - h), and gradient descent subtracts the gradient.",
+    "bias": "db_l is the sum over the rows of delta_l, divided by m, with no lambda term.",
+    "weights": "Look at dW_l = (a_{l-1}.T @ delta_l) / m + (lambda/m) W_l.",
+}
+
+
+def reference_cost_function(problem, unpack):
+    """f(list of arrays) -> handnet's J, for central differences; unpack(list) -> (weights, biases).
+
+    The inputs are validated once here; each call only copies the arrays into the network and
+    runs handnet's forward pass and cost (costs.cost without its argument checks).
+    """
+    net = problem.net()
+    X, Y, lam = prepare(net, problem.X, problem.y, problem.lam)
+
+    def J(arrays):
+        weights, biases = unpack(arrays)
+        for W_view, b_view, W, b in zip(net.weights, net.biases, weights, biases):
+            W_view[...] = W
+            b_view[...] = b
+        zs, acts = net.forward_pass(X, check=False)
+        return regularised_cost(net, zs, acts, Y, lam, net.cost)
+
+    return J
+
+
+def compare_cost(problems, call, read_cost, first_hints=None):
+    """The cost check shared by the backprop exercises: the student's J against handnet's cost, per problem."""
+    for problem in problems:
+        J = read_cost(call(problem), problem)
+        compare_number("J", J, reference_cost(problem), what=f"the cost J on {problem.where()}",
+                       variants=lambda p=problem: cost_variants(p), m=problem.m, lam=problem.lam,
+                       first_hints=first_hints)
+    return f"J is right on {', '.join(p.where() for p in problems)}"
+
