@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from handnet import gradescope as gs
+from handnet.exercises.grading import gradescope as gs
 from handnet.exercises import EXERCISES
 from planted_bugs import reference_text, student_text
 
@@ -79,8 +79,9 @@ def run_autograder(root, python):
 
 def assert_gradescope_results(results):
     """The shape Gradescope's 'Autograder Specifications' give for results.json."""
-    assert set(results) <= {"score", "execution_time", "output", "visibility", "stdout_visibility",
-                            "extra_data", "tests", "leaderboard"}
+    assert set(results) <= {"score", "execution_time", "output", "output_format", "test_output_format",
+                            "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests",
+                            "leaderboard"}
     assert isinstance(results["score"], float) and isinstance(results["tests"], list) and results["tests"]
     for test in results["tests"]:
         assert {"score", "max_score", "name", "output", "status"} <= set(test)
@@ -89,7 +90,7 @@ def assert_gradescope_results(results):
         assert test["status"] in ("passed", "failed")
         assert (test["status"] == "passed") == (test["score"] == test["max_score"])
     assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
-    assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(MAX_SCORE)
+    assert sum(t["max_score"] for t in results["tests"]) == results["extra_data"]["max_score"] == MAX_SCORE
 
 
 # --------------------------------------------------------------------------- #
@@ -138,7 +139,7 @@ def test_the_wheel_is_reproducible_and_its_record_is_right(bundle, tmp_path):
         metadata = archive.read(f"{info}/METADATA").decode()
         assert "Requires-Dist: numpy" in metadata and "extra ==" not in metadata
         assert archive.read(f"{info}/entry_points.txt").decode() == "[console_scripts]\nhandnet = handnet.cli:main\n"
-    package = Path(gs.__file__).parent
+    package = Path(gs.__file__).parents[2]
     for path in package.rglob("*.py"):
         if "__pycache__" not in path.parts:
             assert "handnet/" + path.relative_to(package).as_posix() in names

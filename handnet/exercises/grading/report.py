@@ -97,10 +97,12 @@ def format_results(results):
     return text + ("\n\n" + details if details else "")
 
 
-def results_json(results, title=None):
+def results_json(results, title=None, notes=()):
     """A dict shaped like Gradescope's results.json for ``results`` (a list of CheckResult).
 
-    ``title`` (e.g. 'sigmoid.py, public run') starts the top-level output line.
+    ``title`` (e.g. 'sigmoid.py, public run') starts the top-level output line; ``notes``
+    (sentences for the student and the teacher: a file not graded...) follow it, one
+    'note: ...' line each, and are listed in ``extra_data.notes``.
     """
     score, max_score, _ = totals(results)
     tests = []
@@ -115,13 +117,17 @@ def results_json(results, title=None):
                            "seconds": round(float(r.seconds), 3)},
         })
     summary = summary_line(results)
-    return {
+    output = f"{title}: {summary}" if title else summary
+    payload = {
         "score": score,
         "max_score": max_score,
         "execution_time": round(sum(float(r.seconds) for r in results), 3),
-        "output": f"{title}: {summary}" if title else summary,
+        "output": output + "".join(f"\nnote: {note}" for note in notes),
         "tests": tests,
     }
+    if notes:
+        payload["extra_data"] = {"notes": list(notes)}
+    return payload
 
 
 def results_path_for(student_file):
@@ -131,10 +137,10 @@ def results_path_for(student_file):
     return os.path.join(folder, stem + RESULTS_SUFFIX)
 
 
-def write_results_json(results, path, title=None):
-    """Write ``results_json(results, title)`` to ``path`` atomically (UTF-8, indented); the path."""
+def write_results_json(results, path, title=None, notes=()):
+    """Write ``results_json(results, title, notes)`` to ``path`` atomically (UTF-8, indented); the path."""
     from ...io import atomic_write
 
-    data = (json.dumps(results_json(results, title), indent=2, ensure_ascii=False, allow_nan=False)
+    data = (json.dumps(results_json(results, title, notes), indent=2, ensure_ascii=False, allow_nan=False)
             + "\n").encode("utf-8")
     return atomic_write(path, lambda fh: fh.write(data))

@@ -95,7 +95,11 @@ def _shorten(text, limit=MAX_MESSAGE):
 
 
 def _same_file(a, b):
-    return a is not None and b is not None and os.path.normcase(os.path.abspath(a)) == os.path.normcase(b)
+    """Whether the paths ``a`` and ``b`` name the same file (either may be relative to the cwd)."""
+    def norm(path):
+        return os.path.normcase(os.path.abspath(path))
+
+    return a is not None and b is not None and norm(a) == norm(b)
 
 
 def describe_exception(exc, student_path):

@@ -47,7 +47,7 @@ import sys
 import tempfile
 import zipfile
 
-__all__ = ["write_bundle", "build_wheel", "run_autograder", "gradescope_results", "CONFIG_NAME",
+__all__ = ["write_bundle", "build_wheel", "run_autograder", "CONFIG_NAME",
            "ROOT_VARIABLE", "PYTHON_VARIABLE", "VENV"]
 
 #: The bundle's settings file, read by run_autograder from $ROOT/source/.
@@ -127,7 +127,7 @@ virtual environment that setup.sh makes.)
 
 def _exercises(names, registry=None):
     """The registry's exercises named in ``names`` (each once, in the given order)."""
-    from .exercises._worker import load_registry
+    from ..registry import load_registry
 
     if isinstance(names, str) or not names:
         raise ValueError(f"names: expected one or more exercise names, got {names!r}")
@@ -204,7 +204,7 @@ def build_wheel(out_dir):
     importable package, it works however handnet was installed; fixed file times make the
     same code give the same bytes. Returns the wheel's path.
     """
-    from .io import atomic_write
+    from ...io import atomic_write
 
     version, metadata, entry_points = _metadata()
     info = f"handnet-{version}.dist-info"
@@ -242,8 +242,8 @@ def write_bundle(names, seed, out_dir, timeout=None, registry=None):
     upload). ``timeout`` is each check's limit in seconds (default: the grader's).
     Returns the paths written, the zip last.
     """
-    from .exercises import runner
-    from .io import atomic_write
+    from . import runner
+    from ...io import atomic_write
 
     exercises = _exercises(names, registry)
     seed = _check_seed(seed)
@@ -294,19 +294,6 @@ def _read_config(path):
     return config
 
 
-def gradescope_results(grades, student, title):
-    """Gradescope's results.json (a dict) for ``student`` of a Grades: the report's tests, the
-    overall score, and the notes (files not graded, flags for the teacher) in the output."""
-    from .exercises.report import results_json
-
-    results = results_json(grades.results[student], title=title)
-    notes = [note for note in grades.notes]
-    if notes:
-        results["output"] += "\n" + "\n".join(f"note: {note}" for note in notes)
-        results["extra_data"] = {"notes": notes}
-    return results
-
-
 def run_autograder(root):
     """Grade ``root``/submission/ with the settings in ``root``/source/, write ``root``/results/results.json.
 
@@ -314,8 +301,9 @@ def run_autograder(root):
     like ``handnet grade`` does, with the bundle's exercises fixed: an exercise without
     a file scores 0 ("no file submitted"). Returns the path of results.json.
     """
-    from .exercises import grade as grading
-    from .io import atomic_write
+    from ...io import atomic_write
+    from . import grade as grading
+    from .report import results_json
 
     root = os.path.abspath(os.fspath(root))
     config = _read_config(os.path.join(root, "source", CONFIG_NAME))
@@ -328,7 +316,10 @@ def run_autograder(root):
             os.mkdir(os.path.join(classroom, student))
         grades = grading.grade(classroom, config["seed"], timeout=config.get("timeout"), progress=False,
                                exercises=config["exercises"])
-    results = gradescope_results(grades, student, title=f"seed {config['seed']}")
+    results = results_json(grades.results[student], title=f"seed {config['seed']}",
+                           notes=grades.student_notes[student])
+    # Gradescope takes the assignment's total from its own settings; results.json has no max_score
+    results.setdefault("extra_data", {})["max_score"] = results.pop("max_score")
     data = (json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     path = atomic_write(os.path.join(root, "results", "results.json"), lambda fh: fh.write(data))
     print(results["output"])
