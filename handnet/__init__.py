@@ -7,22 +7,43 @@
     report = hn.check_gradient(net, X[:20], y[:20], l2=1.0); print(report)
 
 This module only hands names on; each lives in the file named after its job.
+Nothing is imported until it is first used (PEP 562), so ``import handnet`` costs
+NumPy and nothing more, and ``hn.plots`` or ``hn.train`` load what they need then.
 """
+
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-from . import activations, datasets, explain, metrics  # noqa: E402
-from .backprop import backpropagate, cost_and_gradient, gradient  # noqa: E402
-from .costs import COSTS, cost  # noqa: E402
-from .datasets import one_hot  # noqa: E402
-from .gradcheck import GradientReport, check_gradient, numerical_gradient  # noqa: E402
-from .io import load, save  # noqa: E402
-from .metrics import accuracy, confusion_matrix  # noqa: E402
-from .network import MLP  # noqa: E402
-from .training import train  # noqa: E402
+#: Public name -> the module that defines it.
+_NAMES = {
+    "MLP": "network",
+    "cost": "costs", "COSTS": "costs",
+    "gradient": "backprop", "cost_and_gradient": "backprop", "backpropagate": "backprop",
+    "check_gradient": "gradcheck", "numerical_gradient": "gradcheck", "GradientReport": "gradcheck",
+    "train": "training",
+    "save": "io", "load": "io",
+    "accuracy": "metrics", "confusion_matrix": "metrics",
+    "one_hot": "datasets",
+}
 
-__all__ = [
-    "MLP", "cost", "gradient", "cost_and_gradient", "backpropagate", "check_gradient",
-    "numerical_gradient", "GradientReport", "train", "save", "load", "accuracy",
-    "confusion_matrix", "one_hot", "activations", "datasets", "explain", "metrics", "COSTS", "__version__",
-]
+#: Submodules reachable as attributes (hn.explain, hn.plots, ...) without importing them first.
+_SUBMODULES = ("activations", "backprop", "costs", "datasets", "explain", "exercises", "gradcheck", "io",
+               "metrics", "network", "plots", "training")
+
+__all__ = sorted(_NAMES) + ["activations", "datasets", "explain", "metrics", "__version__"]
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        value = getattr(import_module(f".{_NAMES[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'handnet' has no attribute {name!r}")
+    globals()[name] = value          # the next lookup is an ordinary attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NAMES) | set(_SUBMODULES))

@@ -175,3 +175,52 @@ def as_seed(value, name="seed"):
         raise TypeError(f"{name}: expected a non-negative integer, None or a numpy Generator, "
                         f"got {_describe(value)}")
     return int(value)
+
+
+def as_image_shape(image_shape, D, name="image_shape", ndim=None):
+    """The axes the D features form, e.g. (8, 8): positive ints whose product is D.
+
+    An int n means (n,). ``ndim`` (if given) is the number of axes required, e.g. 2
+    for a picture. The caller decides what None means (it differs per use).
+    """
+    if is_integer(image_shape):
+        image_shape = (image_shape,)
+    axes = "(height, width)" if ndim == 2 else "a tuple of positive ints like (8, 8)"
+    if isinstance(image_shape, (str, bytes)) or not isinstance(image_shape, (tuple, list, np.ndarray)) \
+            or not len(image_shape) or not all(is_integer(n) for n in image_shape):
+        raise TypeError(f"{name}: expected {axes}, got {_describe(image_shape)}")
+    shape = tuple(int(n) for n in image_shape)
+    if ndim is not None and len(shape) != ndim:
+        raise TypeError(f"{name}: expected {ndim} sizes {axes}, got {image_shape!r}")
+    if any(n < 1 for n in shape):
+        raise ValueError(f"{name}: expected positive sizes, got {shape}")
+    if int(np.prod(shape)) != D:
+        raise ValueError(f"{name}: {' x '.join(map(str, shape))} = {int(np.prod(shape))} features, "
+                         f"but there are D = {D}; the sizes must multiply to D")
+    return shape
+
+
+def as_axis_sizes(value, name, shape):
+    """One positive size per axis of ``shape`` (a window or a stride); an int serves every axis."""
+    d = len(shape)
+    if is_integer(value):
+        value = (value,) * d
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) \
+            or not all(is_integer(v) for v in value):
+        raise TypeError(f"{name}: expected an int or a tuple of {d} ints, got {_describe(value)}")
+    if len(value) != d:
+        raise ValueError(f"{name}: expected {d} size(s), one per axis of the input shape {shape}, "
+                         f"got {tuple(value)}")
+    if any(v <= 0 for v in value):
+        raise ValueError(f"{name}: expected positive sizes, got {tuple(value)}")
+    return tuple(int(v) for v in value)
+
+
+def as_window(window, shape, name="window"):
+    """A window that fits inside ``shape``: one positive size per axis, none larger than the axis."""
+    window = as_axis_sizes(window, name, shape)
+    for a, (w, n) in enumerate(zip(window, shape)):
+        if w > n:
+            raise ValueError(f"{name}: a {' x '.join(map(str, window))} window does not fit in the "
+                             f"{' x '.join(map(str, shape))} input (axis {a}: {w} > {n})")
+    return window

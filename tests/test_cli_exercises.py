@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -21,17 +22,6 @@ SIGMOID = EXERCISES["sigmoid"]
 SIGMOID_CHECKS = [c.name for c in SIGMOID.checks]
 
 
-
-
-def test_the_default_timeout_is_the_runners():
-    assert cli.DEFAULT_CHECK_TIMEOUT == runner.DEFAULT_TIMEOUT
-
-
-def test_the_other_commands_do_not_load_the_exercises():
-    code = ("import sys, handnet, handnet.cli; handnet.cli.build_parser(); "
-            "print(sorted(m for m in sys.modules if m.startswith('handnet.exercises')))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert proc.stdout.strip() == "[]"
 
 
 COMMANDS = ["exercises", "assign", "validate", "check", "grade"]
@@ -77,7 +67,7 @@ def test_exercises_name_shows_the_task_and_the_checks(capsys):
     assert out.startswith(f"sigmoid: {SIGMOID.title}")
     assert SIGMOID.statement.strip().split("\n")[0] in out
     for check in SIGMOID.checks:
-        assert f"{check.name}" in out and f"{check.points:g} points" in out
+        assert re.search(rf"^  {re.escape(check.name)} +{check.points:g}$", out, re.M), check.name
 
 
 def test_an_unknown_exercise_is_a_one_line_error(capsys):

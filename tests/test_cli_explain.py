@@ -114,7 +114,7 @@ def test_occlusion_defaults_and_a_square_window(capsys, tmp_path, model, digits_
         return real(*args, **kwargs)
 
     monkeypatch.setattr(explain, "occlusion", spy)
-    monkeypatch.setattr(cli, "_explain_maps", lambda *args: [])      # no figure: only the arguments
+    monkeypatch.setattr(cli.explain, "write_maps", lambda *args: [])      # no figure: only the arguments
     status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "occlusion", "--out", tmp_path)
     assert status == 0, err
     assert seen == {"window": (2, 2), "stride": 1, "baseline": 0.0, "image_shape": (8, 8)}
@@ -161,7 +161,7 @@ def test_jacobian_long_csv_and_a_png_per_row(capsys, tmp_path, model, digits_dat
 
 def test_the_figure_shows_at_most_a_few_rows(capsys, tmp_path, model, monkeypatch):
     path, _ = model
-    monkeypatch.setattr(cli, "MAX_GRID_ROWS", 2)
+    monkeypatch.setattr(cli.explain, "MAX_GRID_ROWS", 2)
     status, out, err = run_cli(capsys, "explain", "--model", path, "--method", "sensitivity", "--rows", "0:3",
                            "--out", tmp_path)
     assert status == 0, err
@@ -292,5 +292,5 @@ def test_explain_defaults():
     assert (args.rows, args.target, args.window, args.stride, args.baseline, args.image_shape) == (
         None, None, None, None, None, None)                      # None: the documented default applies
     assert args.out == os.path.join("handnet-output", "explain")
-    assert list(cli.DEFAULT_EXPLAIN_ROWS) == list(range(8))
-    assert (cli.DEFAULT_WINDOW, cli.DEFAULT_STRIDE, cli.DEFAULT_BASELINE) == ((2, 2), 1, 0.0)
+    assert list(cli.explain.DEFAULT_EXPLAIN_ROWS) == list(range(8))
+    assert (cli.explain.DEFAULT_WINDOW, cli.explain.DEFAULT_STRIDE, cli.explain.DEFAULT_BASELINE) == ((2, 2), 1, 0.0)

@@ -105,13 +105,9 @@ def occlusion(net, X, target, window, stride=1, baseline=0.0, image_shape=None, 
     D = net.layer_sizes[0]
     X = V.as_inputs(X, D)
     N = X.shape[0]
-    shape = _check_image_shape(image_shape, D)
-    window = _check_sizes(window, "window", shape)
-    stride = _check_sizes(stride, "stride", shape)
-    for a, (w, n) in enumerate(zip(window, shape)):
-        if w > n:
-            raise ValueError(f"window: {window} does not fit an input of shape {shape} "
-                             f"(axis {a}: window {w} > size {n})")
+    shape = (D,) if image_shape is None else V.as_image_shape(image_shape, D)
+    window = V.as_window(window, shape)
+    stride = V.as_axis_sizes(stride, "stride", shape)
     if normalize not in NORMALIZE:
         raise ValueError(f"normalize: expected None or 'max', got {normalize!r}")
     base = _check_baseline(baseline, N, D)
@@ -178,35 +174,6 @@ def normalize_max(A):
 # ----------------------------------------------------------------------------
 # Arguments
 # ----------------------------------------------------------------------------
-
-def _check_image_shape(image_shape, D):
-    if image_shape is None:
-        return (D,)
-    if V.is_integer(image_shape):
-        image_shape = (image_shape,)
-    if not isinstance(image_shape, (tuple, list)) or not image_shape or \
-            not all(V.is_integer(n) and n > 0 for n in image_shape):
-        raise ValueError(f"image_shape: expected a tuple of positive ints like (8, 8), got {image_shape!r}")
-    shape = tuple(int(n) for n in image_shape)
-    if int(np.prod(shape)) != D:
-        raise ValueError(f"image_shape: {shape} has {int(np.prod(shape))} entries but the network "
-                         f"takes D = {D} inputs; the sizes must multiply to D")
-    return shape
-
-
-def _check_sizes(value, name, shape):
-    d = len(shape)
-    if V.is_integer(value):
-        value = (value,) * d
-    if not isinstance(value, (tuple, list)) or not all(V.is_integer(v) for v in value):
-        raise TypeError(f"{name}: expected an int or a tuple of {d} ints, got {value!r}")
-    if len(value) != d:
-        raise ValueError(f"{name}: expected {d} size(s), one per axis of the input shape {shape}, "
-                         f"got {tuple(value)}")
-    if any(v <= 0 for v in value):
-        raise ValueError(f"{name}: expected positive sizes, got {tuple(value)}")
-    return tuple(int(v) for v in value)
-
 
 def _check_baseline(baseline, N, D):
     """The baseline as (1, D) or (N, D)."""

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .._validate import _describe, as_real_array, is_integer
+from .._validate import _describe, as_image_shape, as_real_array, is_integer
 from ..plots import _finish, _heatmap, _new_figure
 
 __all__ = ["plot_map", "plot_class_maps", "plot_attribution_rows", "plot_field_bars"]
@@ -59,17 +59,7 @@ def _as_image_shape(image_shape, D, name="image_shape"):
     if image_shape is None:
         side = math.isqrt(D)
         return (side, side) if side * side == D else (1, D)
-    if isinstance(image_shape, (str, bytes)) or not hasattr(image_shape, "__len__"):
-        raise TypeError(f"{name}: expected (height, width), got {_describe(image_shape)}")
-    shape = tuple(image_shape)
-    if len(shape) != 2 or not all(is_integer(s) for s in shape):
-        raise TypeError(f"{name}: expected two integers (height, width), got {image_shape!r}")
-    h, w = (int(s) for s in shape)
-    if h < 1 or w < 1:
-        raise ValueError(f"{name}: expected positive sizes, got {image_shape!r}")
-    if h * w != D:
-        raise ValueError(f"{name}: {h} x {w} = {h * w} pixels, but the map has {D} values")
-    return h, w
+    return as_image_shape(image_shape, D, name, ndim=2)
 
 
 def _as_bool(value, name):

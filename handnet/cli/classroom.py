@@ -1,0 +1,289 @@
+"""The classroom commands: handnet exercises, assign, validate, check and grade."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import textwrap
+
+import numpy as np
+
+from .._text import format_table
+from ..exercises import EXERCISES, assign, report, runner
+from ..exercises import grade as grading
+from ._common import DEFAULT_OUT, EXIT_FAILED, EXIT_OK, add_command
+
+DEFAULT_GRADES_OUT = os.path.join(DEFAULT_OUT, "grades")
+DEFAULT_CHECK_TIMEOUT = runner.DEFAULT_TIMEOUT
+DEFAULT_VALIDATE_SEEDS = (1, 2)
+
+EXERCISES_DESCRIPTION = """\
+List the classroom exercises: each is a module whose solution parts the
+student writes, scored by checks worth points. With a NAME, show that
+exercise's task, the functions to write and the points of each check."""
+
+EXERCISES_EPILOG = """\
+examples:
+  handnet exercises
+  handnet exercises sigmoid"""
+
+ASSIGN_DESCRIPTION = """\
+Write the student's copy of an exercise into a folder:
+
+  NAME.py     the reference module with every solution part replaced by
+              raise NotImplementedError("<function>: write this part");
+              signatures, docstrings and given helpers are kept
+  README.md   the task with its equations, the functions to write, the
+              points per check and the self-check command
+
+A file already in the folder with other content (a student's work) is
+never overwritten: the command stops and writes nothing, unless --force,
+which first renames the old file to FILE.bak."""
+
+ASSIGN_EPILOG = """\
+examples:
+  handnet assign sigmoid -o hw1
+  handnet assign backprop -o hw2 --force"""
+
+VALIDATE_DESCRIPTION = f"""\
+Check the teacher's side of the exercises (all of them, or those named):
+every check must PASS on the reference solution and be TODO on a fresh
+student copy (written to a temporary folder), for the public run and for
+the hidden variants --seed. The student copy must also define the same
+functions with the same docstrings. Prints a table and what is wrong;
+exit status {EXIT_FAILED} if anything is off."""
+
+VALIDATE_EPILOG = """\
+examples:
+  handnet validate
+  handnet validate sigmoid --seed 1 2 3"""
+
+CHECK_DESCRIPTION = f"""\
+Check your solution: run every check of the exercise your file is for (its
+first line, '# handnet exercise: NAME', says which), each in its own
+process with a time limit, so a crash or an endless loop only fails that
+check. Your file is loaded from its path, never from the installed handnet.
+
+Prints a table (exercise, check, PASS/FAIL/TODO, points, time), explains
+every failure (the worst entry, a hint, or the line of your code that
+raised), and writes FILE.results.json next to the file, shaped like
+Gradescope's results.json. TODO means 'not written yet' (0 points).
+Exit status 0 when every check passes, {EXIT_FAILED} otherwise."""
+
+CHECK_EPILOG = """\
+examples:
+  handnet check sigmoid.py
+  handnet check sigmoid.py --seed 3          other shapes and values, as when graded
+  handnet check sigmoid.py cost.py --timeout 60"""
+
+GRADE_DESCRIPTION = """\
+Grade a folder of submissions, one subfolder per student. Every .py file
+in a student's folder whose first line is '# handnet exercise: NAME' is
+run through that exercise's checks, each in its own process, on the
+hidden variant --seed: shapes and values drawn from the seed at grading
+time, so hard-coded public answers do not pass (a gradient check needs no
+answer key). A student without a file for an exercise that others
+submitted gets 0 points and FAIL "no file submitted" on its checks.
+
+Writes to --out: grades.csv (student, exercise, check, status, score,
+max_score) and STUDENT.json per student (shaped like Gradescope's
+results.json); prints a summary per student."""
+
+GRADE_EPILOG = """\
+examples:
+  handnet grade submissions --seed 7
+  handnet grade submissions --seed 7 --out grades-hw1 --timeout 60 --jobs 4"""
+
+
+def register(commands):
+    """Add the classroom commands to the subcommands."""
+    exercises = add_command(
+        commands, "exercises", run_exercises, help="list the classroom exercises and their points",
+        description=EXERCISES_DESCRIPTION, epilog=EXERCISES_EPILOG)
+    exercises.add_argument("name", nargs="?", metavar="NAME", help="show this exercise's task and checks")
+
+    assign = add_command(
+        commands, "assign", run_assign, help="write the student's copy of an exercise (stub module and README)",
+        description=ASSIGN_DESCRIPTION, epilog=ASSIGN_EPILOG)
+    assign.add_argument("name", metavar="NAME", help="the exercise (see 'handnet exercises')")
+    assign.add_argument("-o", "--out", required=True, metavar="DIR",
+                        help="the folder to write NAME.py and README.md into; created if needed")
+    assign.add_argument("--force", action="store_true",
+                        help="replace files that differ from the student's copy (the old ones are kept as "
+                             "FILE.bak)")
+
+    validate = add_command(
+        commands, "validate", run_validate, help="check that every reference passes and every untouched copy is TODO",
+        description=VALIDATE_DESCRIPTION, epilog=VALIDATE_EPILOG)
+    validate.add_argument("names", nargs="*", metavar="NAME", help="the exercises to validate (default: all)")
+    validate.add_argument("--seed", type=int, nargs="+", default=list(DEFAULT_VALIDATE_SEEDS), metavar="N",
+                          help="the hidden variants tried besides the public run (default: %s)"
+                               % " ".join(map(str, DEFAULT_VALIDATE_SEEDS)))
+    add_run_options(validate)
+
+    check_cmd = add_command(
+        commands, "check", run_check, help="check a solution file: a table of PASS/FAIL/TODO and FILE.results.json",
+        description=CHECK_DESCRIPTION, epilog=CHECK_EPILOG)
+    check_cmd.add_argument("files", nargs="+", metavar="FILE",
+                           help="your solution file(s), e.g. sigmoid.py written by 'handnet assign'")
+    check_cmd.add_argument("--seed", type=int, default=None, metavar="N",
+                           help="run a hidden variant: other shapes and values drawn from N "
+                                "(default: the public run with fixed inputs)")
+    add_run_options(check_cmd)
+
+    grade = add_command(
+        commands, "grade", run_grade, help="grade a folder of submissions: grades.csv and a JSON per student",
+        description=GRADE_DESCRIPTION, epilog=GRADE_EPILOG)
+    grade.add_argument("folder", metavar="DIR", help="the submissions: one subfolder per student")
+    grade.add_argument("--seed", type=int, required=True, metavar="N",
+                       help="the hidden variant every check runs on; pick it at grading time")
+    grade.add_argument("--out", default=DEFAULT_GRADES_OUT, metavar="DIR",
+                       help="folder for grades.csv and STUDENT.json; created if needed, existing files are "
+                            "replaced (default: %(default)s)")
+    add_run_options(grade)
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_run_options(parser):
+    """--timeout and --jobs, shared by the commands that run checks."""
+    group = parser.add_argument_group("running the checks")
+    group.add_argument("--timeout", type=float, default=DEFAULT_CHECK_TIMEOUT, metavar="SECONDS",
+                       help="time limit of each check, process start included; a check that takes "
+                            "longer FAILs (an infinite loop?) (default: %(default)g)")
+    group.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="checks run at the same time, each in its own process (default: the number "
+                            "of CPUs)")
+
+
+def run_options(args):
+    """(timeout, jobs) from --timeout and --jobs, with one-line errors."""
+    timeout, jobs = args.timeout, args.jobs
+    if not (timeout > 0 and np.isfinite(timeout)):
+        raise ValueError(f"--timeout: expected a positive number of seconds, got {timeout:g}")
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"--jobs: expected a positive number of checks at once, got {jobs}")
+    return timeout, jobs
+
+
+def exercise_named(name):
+    if name not in EXERCISES:
+        close = difflib.get_close_matches(name, list(EXERCISES), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"no exercise named {name!r}{hint}; expected one of {', '.join(EXERCISES) or '(none)'} "
+                         "(see 'handnet exercises')")
+    return EXERCISES[name]
+
+
+def seed_option(seed, name="--seed"):
+    if seed is not None and seed < 0:
+        raise ValueError(f"{name}: expected a non-negative integer, got {seed}")
+    return seed
+
+
+def run_exercises(args):
+    if args.name is not None:
+        exercise = exercise_named(args.name)
+        print(f"{exercise.name}: {exercise.title}  ({report.format_points(exercise.max_score, exercise.max_score)} points)")
+        print(f"functions to write: {', '.join(exercise.functions)}")
+        print(f"reference solution: {exercise.reference_path()}\n")
+        if exercise.statement.strip():
+            print(exercise.statement.strip() + "\n")
+        print("checks:")
+        print(textwrap.indent(format_table(("check", "points"), [(c.name, f"{c.points:g}")
+                                                                 for c in exercise.checks], right=(1,)), "  "))
+        print(f"\nhandnet assign {exercise.name} -o DIR   writes the student's copy")
+        return EXIT_OK
+    if not EXERCISES:
+        print("no exercises are registered")
+        return EXIT_OK
+    rows = [(e.name, e.title, len(e.checks), f"{e.max_score:g}") for e in EXERCISES.values()]
+    print(format_table(("exercise", "title", "checks", "points"), rows, right=(2, 3)))
+    total = sum(e.max_score for e in EXERCISES.values())
+    print(f"{len(EXERCISES)} exercises, {total:g} points in all")
+    print("'handnet exercises NAME' shows the task; 'handnet assign NAME -o DIR' writes the student's copy")
+    return EXIT_OK
+
+
+def run_assign(args):
+    exercise = exercise_named(args.name)
+    written, backups = assign.write_assignment(exercise.name, args.out, force=args.force)
+    print(f"wrote the student's copy of {exercise.name!r} ({exercise.title}) to {args.out}{os.sep}")
+    for path in written:
+        print(f"  {path}")
+    for backup in backups:
+        print(f"kept the file it replaced as {backup}")
+    print(f"the student writes {', '.join(exercise.functions)} in {exercise.name}.py, then runs:")
+    print(f"  handnet check {exercise.name}.py")
+    return EXIT_OK
+
+
+def run_validate(args):
+    timeout, jobs = run_options(args)
+    seeds = [seed_option(seed) for seed in dict.fromkeys(args.seed)]
+    names = [exercise_named(name).name for name in dict.fromkeys(args.names)] or None
+    validations = assign.validate(names, seeds=seeds, timeout=timeout, jobs=jobs, progress=None)
+    header = ("exercise", "copy", "run", "PASS", "FAIL", "TODO", "expected", "result")
+    rows = []
+    for v in validations:
+        for copy, seed, counts, n, ok in v.rows:
+            rows.append((v.exercise, copy, "public" if seed is None else f"seed {seed}",
+                         str(counts["PASS"]), str(counts["FAIL"]), str(counts["TODO"]),
+                         f"{n} {'PASS' if copy == 'reference' else 'TODO'}", "ok" if ok else "WRONG"))
+        if not v.rows:
+            rows.append((v.exercise, "-", "-", "-", "-", "-", "-", "WRONG"))
+    print(format_table(header, rows, right=(3, 4, 5)))
+    bad = [v for v in validations if not v.ok]
+    for v in bad:
+        print(f"\n{v.exercise}:")
+        for problem in v.problems:
+            print(f"  {problem}")
+    runs = "the public run" + "".join(f", seed {s}" for s in seeds)
+    if bad:
+        print(f"\n{len(bad)} of {len(validations)} exercises are not valid ({runs})")
+        return EXIT_FAILED
+    which = f"all {len(validations)} exercises" if len(validations) > 1 else f"'{validations[0].exercise}' is"
+    print(f"{which} valid: references PASS and student copies TODO on {runs}")
+    return EXIT_OK
+
+
+def run_check(args):
+    timeout, jobs = run_options(args)
+    seed = seed_option(args.seed)
+    files = list(dict.fromkeys(args.files))
+    exercises = [runner.exercise_for_file(path) for path in files]      # every file is fine before any runs
+    run = "the public run" if seed is None else f"hidden variant seed {seed}"
+    everything_passed = True
+    for path, exercise in zip(files, exercises):
+        print(f"checking {path}: exercise {exercise.name!r} ({exercise.title}), {run}, "
+              f"{len(exercise.checks)} checks, each in its own process")
+        results = runner.run_file(path, seed=seed, timeout=timeout, jobs=jobs)
+        print(report.format_results(results))
+        title = f"{os.path.basename(path)}, " + ("public run" if seed is None else f"seed {seed}")
+        written = report.write_results_json(results, report.results_path_for(path), title=title)
+        print(f"wrote {written}")
+        everything_passed &= all(r.passed for r in results)
+        if len(files) > 1:
+            print()
+    return EXIT_OK if everything_passed else EXIT_FAILED
+
+
+def run_grade(args):
+    timeout, jobs = run_options(args)
+    seed = seed_option(args.seed)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"--out: {args.out!r} exists and is not a folder")
+    found, _ = grading.find_submissions(args.folder)
+    n_files = sum(len(files) for files in found.values())
+    print(f"grading {len(found)} students, {n_files} files in {args.folder} on seed {seed} "
+          f"(each check in its own process, time limit {timeout:g}s)")
+    grades = grading.grade(args.folder, seed, out_dir=args.out, timeout=timeout, jobs=jobs,
+                           progress=False if args.no_progress else None)
+    for note in grades.notes:
+        print(f"note: {note}")
+    print(grading.format_summary(grades))
+    print(f"wrote {len(grades.paths)} files to {args.out}{os.sep}")
+    for path in grades.paths[:3]:
+        print(f"  {path}")
+    if len(grades.paths) > 3:
+        print(f"  ... and {len(grades.paths) - 3} more")
+    return EXIT_OK

@@ -1,0 +1,148 @@
+"""handnet train: train a network on the shipped digits; save the model, history and plots."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import handnet as hn
+
+from ..training import DEFAULTS
+from ._common import (DEFAULT_LAYERS, DEFAULT_OUT, DIGITS_CLASSES, DIGITS_INPUTS, EXIT_INTERRUPTED, EXIT_OK,
+                      add_activation_options, add_command, output_folder, print_written,
+                      write_csv)
+
+DEFAULT_TEST_SIZE = 0.2
+
+DESCRIPTION = f"""\
+Train a multilayer perceptron on the shipped 8x8 handwritten digits.
+
+The 1797 digits are split (seeded and stratified, so every digit keeps its
+share) into a training set and a held-out test set. The network is trained
+by gradient descent on the training set only; the test set measures how
+well it generalises. handnet prints the architecture, the final training
+cost and the held-out accuracy, then writes into the output folder:
+
+  model.npz       the trained network (load it with hn.load)
+  history.csv     cost and accuracy per epoch, training and held-out
+  loss.png        the learning curves
+  confusion.png   the confusion matrix on the held-out digits
+
+Ctrl-C stops training cleanly: the network learnt so far is still saved
+(exit status {EXIT_INTERRUPTED})."""
+
+EPILOG = """\
+examples:
+  handnet train
+  handnet train --layers 64 50 10 --epochs 1000 --lr 1.5 --l2 0.5 --out run2
+  handnet train --hidden relu --output softmax --batch-size 32 --momentum 0.9 --lr 0.1
+  handnet train --epochs 30 --no-progress --out /tmp/quick"""
+
+def test_size(text):
+    """'0.2' -> 0.2 (a fraction), '360' -> 360 (a count)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction like 0.2 or a count like 360, got {text!r}")
+
+
+def register(commands):
+    """Add ``handnet train`` to the subcommands."""
+    train = add_command(commands, "train", run, description=DESCRIPTION, epilog=EPILOG,
+                        help="train a network on the shipped digits; save the model, history and plots")
+    net_opts = train.add_argument_group("network")
+    net_opts.add_argument("--layers", type=int, nargs="+", metavar="N", default=list(DEFAULT_LAYERS),
+                          help="layer sizes, input first: 64 (the pixels), any hidden layers, then 10 "
+                               "outputs (one per digit) (default: %s)" % " ".join(map(str, DEFAULT_LAYERS)))
+    add_activation_options(net_opts, hidden="sigmoid", output="sigmoid", init="glorot")
+    opt = train.add_argument_group("training")
+    opt.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], metavar="E",
+                     help="passes over the training set (default: %(default)s)")
+    opt.add_argument("--lr", type=float, default=DEFAULTS["lr"], metavar="RATE",
+                     help="learning rate, the step size of gradient descent (default: %(default)s)")
+    opt.add_argument("--l2", type=float, default=DEFAULTS["l2"], metavar="LAMBDA",
+                     help="L2 regularisation strength lambda: adds (lambda/2m) * sum of squared weights "
+                          "to the cost; 0 turns it off (default: %(default)s)")
+    opt.add_argument("--batch-size", type=int, default=None, metavar="B",
+                     help="minibatch size: update after every B samples, reshuffled each epoch "
+                          "(default: the whole training set per step, full-batch gradient descent)")
+    opt.add_argument("--momentum", type=float, default=DEFAULTS["momentum"], metavar="MU",
+                     help="momentum mu in [0, 1): v <- mu v - lr grad, theta <- theta + v; 0 is plain "
+                          "gradient descent (default: %(default)s)")
+    opt.add_argument("--seed", type=int, default=0,
+                     help="random seed of the train/test split, the initial weights and the minibatch "
+                          "order; the same seed gives the same run (default: %(default)s)")
+    opt.add_argument("--test-size", type=test_size, default=DEFAULT_TEST_SIZE, metavar="F",
+                     help="held-out share of the digits: a fraction in (0, 1) or a number of samples "
+                          "(default: %(default)s)")
+    out = train.add_argument_group("output")
+    out.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                     help="folder for model.npz, history.csv, loss.png and confusion.png; created if "
+                          "needed, existing files are replaced (default: %(default)s)")
+    out.add_argument("--no-progress", action="store_true",
+                     help="do not show the progress bar (it is only shown on a terminal anyway)")
+
+
+
+def run(args):
+    """Train, report, and write model.npz, history.csv, loss.png and confusion.png."""
+    layers = args.layers
+    if layers[0] != DIGITS_INPUTS:
+        raise ValueError(f"--layers: the digits have {DIGITS_INPUTS} pixels, so the first size must be "
+                         f"{DIGITS_INPUTS}; got {' '.join(map(str, layers))}")
+    if len(layers) < 2 or layers[-1] != DIGITS_CLASSES:
+        raise ValueError(f"--layers: the digits have {DIGITS_CLASSES} classes, so the last size must be "
+                         f"{DIGITS_CLASSES}; got {' '.join(map(str, layers))}")
+    out_dir = output_folder(args.out)
+    net = hn.MLP(layers, hidden=args.hidden, output=args.output, seed=args.seed, init=args.init)
+    X, y = hn.datasets.load_digits()
+    X_train, X_test, y_train, y_test = hn.datasets.train_test_split(
+        X, y, test_size=args.test_size, seed=args.seed, stratify=True)
+    os.makedirs(out_dir, exist_ok=True)  # fail now, not after training, if it cannot be created
+
+    print(net.summary())
+    batch = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
+    print(f"training on {len(X_train)} digits, holding out {len(X_test)}: {args.epochs} epochs, "
+          f"lr {args.lr:g}, l2 {args.l2:g}, {batch}, momentum {args.momentum:g}, seed {args.seed}")
+    start = time.perf_counter()
+    history = hn.train(net, X_train, y_train, epochs=args.epochs, lr=args.lr, l2=args.l2,
+                       batch_size=args.batch_size, momentum=args.momentum, seed=args.seed,
+                       validation=(X_test, y_test), progress=not args.no_progress)
+    elapsed = time.perf_counter() - start
+    interrupted = bool(history.attrs.get("interrupted", False))
+    if len(history) == 0:
+        print("training was interrupted before the first epoch; nothing to save", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    last = history.iloc[-1]
+    epochs_done = int(last["epoch"])
+    if interrupted:
+        print(f"training interrupted after epoch {epochs_done} of {args.epochs}; saving the network "
+              "as it is now")
+    line = f"final training cost: {last['cost']:.4g} after {epochs_done} epochs ({elapsed:.1f} s)"
+    if "accuracy" in history.columns:
+        line += f", training accuracy {100 * last['accuracy']:.1f}%"
+    print(line)
+    predicted = net.predict(X_test)
+    accuracy = hn.accuracy(y_test, predicted)
+    correct = int(round(accuracy * len(y_test)))
+    print(f"held-out accuracy: {100 * accuracy:.1f}% ({correct} of {len(y_test)} test digits)")
+
+    print_written(write_outputs(out_dir, net, history, hn.confusion_matrix(y_test, predicted)), out_dir)
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def write_outputs(out_dir, net, history, cm):
+    """model.npz, history.csv, loss.png, confusion.png (each written atomically); their paths."""
+    model = hn.save(net, os.path.join(out_dir, "model.npz"))
+    history_path = write_csv(os.path.join(out_dir, "history.csv"), history)
+    loss = os.path.join(out_dir, "loss.png")
+    hn.plots.plot_history(history, loss)
+    confusion = os.path.join(out_dir, "confusion.png")
+    hn.plots.plot_confusion_matrix(cm, confusion)
+    return [model, history_path, loss, confusion]
