@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from conftest import assert_one_line_error, run_cli
 from handnet.exercises import EXERCISES
 from handnet.exercises.grading import grade
 from handnet.exercises.grading.assign import student_copy
@@ -127,3 +128,14 @@ def test_a_syntax_error_is_reported_with_its_line_also_for_a_relative_folder(tmp
         assert result.status == "FAIL"
         assert f"SyntaxError: unmatched ')'\n  at sigmoid.py:{line}:" in result.output, result.output
         assert "the check's code" not in result.output
+
+
+def test_the_command_takes_exercises_as_a_comma_separated_list(capsys, stray, tmp_path):
+    status, out, _ = run_cli(capsys, "grade", stray, "--seed", 1, "--exercises", "sigmoid,", "--out", tmp_path,
+                             "--no-progress", "--jobs", 2)
+    assert status == 0
+    assert "note: cy/cost.py: the exercise 'cost' is not graded in this run" in out
+    table = read_csv(tmp_path)
+    assert set(table[table["status"] != grade.NOTE]["exercise"]) == {"sigmoid"}
+    assert_one_line_error(*run_cli(capsys, "grade", stray, "--seed", 1, "--exercises", "sigmoid,cots"),
+                          "no exercise named 'cots'", "did you mean 'cost'?")

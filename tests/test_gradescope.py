@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from handnet.exercises.grading import gradescope as gs
+from conftest import assert_one_line_error, run_cli
 from handnet.exercises import EXERCISES
 from planted_bugs import reference_text, student_text
 
@@ -213,3 +214,31 @@ def test_the_output_folder_must_not_be_a_file(tmp_path):
     (tmp_path / "gs").write_text("")
     with pytest.raises(ValueError, match="exists and is not a folder"):
         gs.write_bundle(["sigmoid"], seed=1, out_dir=tmp_path / "gs")
+
+
+# --------------------------------------------------------------------------- #
+# The command
+# --------------------------------------------------------------------------- #
+
+def test_the_command_writes_the_bundle_and_says_what_to_upload(capsys, tmp_path):
+    status, out, _ = run_cli(capsys, "gradescope", "cost", "sigmoid", "cost", "--seed", 4, "-o", tmp_path / "gs")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == (f"wrote the Gradescope autograder for cost, sigmoid ({MAX_SCORE:g} points, graded on "
+                        f"seed 4) to {tmp_path / 'gs'}{os.sep}")
+    assert lines[-1] == f"upload {tmp_path / 'gs' / 'autograder.zip'} as the autograder (base image Ubuntu 22.04 or newer)"
+    config = json.loads((tmp_path / "gs" / gs.CONFIG_NAME).read_text())
+    assert config["exercises"] == ["cost", "sigmoid"] and config["seed"] == 4 and config["timeout"] == 30.0
+
+
+@pytest.mark.parametrize("argv,fragments", [
+    (["gradescope", "sigmod", "--seed", "1", "-o", "{out}"], ["no exercise named 'sigmod'", "did you mean"]),
+    (["gradescope", "sigmoid", "--seed", "-1", "-o", "{out}"], ["--seed: expected a non-negative integer"]),
+    (["gradescope", "sigmoid", "--seed", "1", "-o", "{out}", "--timeout", "0"], ["--timeout"]),
+    (["gradescope", "sigmoid", "--seed", "1", "-o", "{file}"], ["exists and is not a folder"]),
+])
+def test_bad_command_lines_are_one_line_errors(capsys, tmp_path, argv, fragments):
+    (tmp_path / "file").write_text("")
+    argv = [a.format(out=tmp_path / "gs", file=tmp_path / "file") for a in argv]
+    assert_one_line_error(*run_cli(capsys, *argv), *fragments)
+    assert not (tmp_path / "gs").exists()
