@@ -206,7 +206,8 @@ def test_grade_writes_the_csv_and_prints_a_summary(capsys, tmp_path):
     assert status == 0, err
     assert out.startswith(f"grading 2 students, 1 files in {root} on seed 11")
     table = pd.read_csv(out_dir / "grades.csv")
-    assert list(table.columns) == ["student", "exercise", "check", "status", "score", "max_score", "note"]
+    assert list(table.columns) == ["student", "exercise", "check", "status", "score", "max_score", "flag",
+                                   "note"]
     assert list(table["status"]) == ["PASS"] * len(SIGMOID_CHECKS) + ["FAIL"] * len(SIGMOID_CHECKS)
     summary = {line.split()[0]: line.split() for line in out.split("\n") if line.split()[:1] in (["ann"], ["ben"])}
     full = f"{SIGMOID.max_score:.1f}"

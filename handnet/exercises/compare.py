@@ -35,6 +35,7 @@ import numpy as np
 
 from ..gradcheck import numerical_gradient, relative_error
 from .exercise import WrongAnswer
+from .grading.worker import Opaque
 
 __all__ = [
     "H",
@@ -110,6 +111,9 @@ def describe(value):
         return f"an array of shape {value.shape} (dtype {value.dtype})"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, Opaque):                 # what a student's child process could not send as data
+        text = value.description()
+        return text if len(text) <= 80 else text[:77] + "..."
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 

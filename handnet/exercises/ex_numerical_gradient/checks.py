@@ -6,11 +6,14 @@ import numpy as np
 
 from ..compare import as_array, compare_arrays, entry_name, student_function
 from ..exercise import WrongAnswer
+from ..grading.worker import Quadratic, SumSin
 from ..problems import debug_weights
 
 
 def _quadratic(seed):
     """theta, f(theta) = 1/2 t.A t + c.t (t = theta flattened; A symmetric), its exact gradient, A.
+
+    f is a ``Quadratic``: a function that can be sent to the student's child process as data.
 
     Central differences are exact for a quadratic (up to rounding, ~1e-12 here with f of order 1),
     while a one-sided difference is off by (h/2) A_ii, about 5e-5: the two are 4 orders apart.
@@ -27,13 +30,8 @@ def _quadratic(seed):
         c = rng.normal(size=theta.size)
     A = M @ M.T + np.eye(theta.size)
     theta = np.ascontiguousarray(theta)
-
-    def f(t):
-        t = np.asarray(t, dtype=np.float64).ravel()
-        return 0.5 * float(t @ A @ t) + float(c @ t)
-
     exact = (A @ theta.ravel() + c).reshape(theta.shape)
-    return theta, f, exact, A
+    return theta, Quadratic(A, c), exact, A
 
 
 def step_variants(expected):
@@ -48,15 +46,10 @@ def check_central_differences(student, seed):
     """numerical_gradient of a quadratic (where central differences are exact) with the default h."""
     fn = student_function(student, "numerical_gradient")
     theta, f, exact, A = _quadratic(seed)
-    calls = []
-
-    def counted(t):
-        calls.append(1)
-        return f(t)
 
     what = f"numerical_gradient(f, theta) of a quadratic f, theta of shape {theta.shape}, default h"
     given = theta.copy()
-    got = as_array(what, fn(counted, given), theta.shape)
+    got = as_array(what, fn(f, given), theta.shape)
     changed = _theta_change(theta, given)
     h = 1e-4
     one_sided = (h / 2) * np.diag(A).reshape(theta.shape)
@@ -72,7 +65,7 @@ def check_central_differences(student, seed):
                    first_hints=lambda: [f"{changed}: each perturbation stays in theta, so the later entries "
                                         "are differentiated at the wrong point."] if changed else [])
     n = theta.size
-    return (f"exact on a quadratic with theta of shape {theta.shape} ({len(calls)} evaluations of f "
+    return (f"exact on a quadratic with theta of shape {theta.shape} ({f.calls} evaluations of f "
             f"for {n} entries)")
 
 
@@ -85,9 +78,7 @@ def check_step(student, seed):
         rng = np.random.default_rng(seed)
         theta = rng.normal(size=int(rng.integers(2, 7)))
 
-    def f(t):
-        return float(np.sum(np.sin(np.asarray(t, dtype=np.float64))))
-
+    f = SumSin()
     for h in (0.1, 0.01):
         # [sin(t + h) - sin(t - h)] / (2h) = cos(t) sin(h) / h exactly
         expected = np.cos(theta) * np.sin(h) / h

@@ -316,7 +316,9 @@ def run_autograder(root):
             os.mkdir(os.path.join(classroom, student))
         grades = grading.grade(classroom, config["seed"], timeout=config.get("timeout"), progress=False,
                                exercises=config["exercises"])
+    flags = {exercise: text for (who, exercise), text in grades.flags.items() if who == student}
     results = results_json(grades.results[student], title=f"seed {config['seed']}",
+                           extra={"containment": grades.containment, "flags": flags},
                            notes=grades.student_notes[student])
     # Gradescope takes the assignment's total from its own settings; results.json has no max_score
     results.setdefault("extra_data", {})["max_score"] = results.pop("max_score")

@@ -265,13 +265,15 @@ def exercise_name_of(path_or_text):
     ``path_or_text`` is a file path (str or os.PathLike) or the source itself
     (a str holding a newline or starting with '#'). The header is looked for
     in the first few lines (after a shebang or an encoding line); the file is
-    read, never imported. OSError when a path cannot be read.
+    read, never imported. OSError when a path cannot be read; ``files.NotRegularFile``
+    (a ValueError) when it is not a regular file (a FIFO would block).
     """
     if isinstance(path_or_text, os.PathLike) or (
             isinstance(path_or_text, str) and "\n" not in path_or_text
             and not path_or_text.lstrip().startswith("#")):
-        with open(path_or_text, "rb") as fh:
-            head = fh.read(8192).decode("utf-8", errors="replace")
+        from .files import read_regular
+
+        head = read_regular(path_or_text)[:8192].decode("utf-8", errors="replace")
     elif isinstance(path_or_text, str):
         head = path_or_text
     else:

@@ -26,7 +26,7 @@ import json
 import os
 
 __all__ = ["format_results", "format_table", "format_details", "summary_line", "results_json",
-           "write_results_json", "results_path_for", "format_points", "totals"]
+           "write_results_json", "results_path_for", "format_points", "totals", "results_from_json"]
 
 #: The suffix of the report written next to a student's file: sigmoid.py -> sigmoid.results.json.
 RESULTS_SUFFIX = ".results.json"
@@ -97,12 +97,13 @@ def format_results(results):
     return text + ("\n\n" + details if details else "")
 
 
-def results_json(results, title=None, notes=()):
+def results_json(results, title=None, extra=None, notes=()):
     """A dict shaped like Gradescope's results.json for ``results`` (a list of CheckResult).
 
     ``title`` (e.g. 'sigmoid.py, public run') starts the top-level output line; ``notes``
     (sentences for the student and the teacher: a file not graded...) follow it, one
-    'note: ...' line each, and are listed in ``extra_data.notes``.
+    'note: ...' line each, and are listed in ``extra_data.notes``; ``extra`` (a JSON-ready
+    dict) is the rest of the top-level ``extra_data``.
     """
     score, max_score, _ = totals(results)
     tests = []
@@ -117,17 +118,32 @@ def results_json(results, title=None, notes=()):
                            "seconds": round(float(r.seconds), 3)},
         })
     summary = summary_line(results)
-    output = f"{title}: {summary}" if title else summary
-    payload = {
+    data = {
         "score": score,
         "max_score": max_score,
         "execution_time": round(sum(float(r.seconds) for r in results), 3),
-        "output": output + "".join(f"\nnote: {note}" for note in notes),
+        "output": (f"{title}: {summary}" if title else summary) + "".join(f"\nnote: {n}" for n in notes),
         "tests": tests,
     }
-    if notes:
-        payload["extra_data"] = {"notes": list(notes)}
-    return payload
+    if extra is not None or notes:
+        data["extra_data"] = {**(extra or {}), **({"notes": list(notes)} if notes else {})}
+    return data
+
+
+def results_from_json(data):
+    """The CheckResults a ``results_json`` dict holds (what ``handnet grade`` reads back to resume)."""
+    from .runner import CheckResult
+
+    out = []
+    for test in data["tests"]:
+        info = test["extra_data"]
+        status = info["result"]
+        output = test["output"]
+        prefix = f"{status}: "
+        out.append(CheckResult(info["exercise"], info["check"], status, float(test["score"]),
+                               float(test["max_score"]), output[len(prefix):] if output.startswith(prefix)
+                               else output, float(info.get("seconds", 0.0))))
+    return out
 
 
 def results_path_for(student_file):
@@ -137,10 +153,10 @@ def results_path_for(student_file):
     return os.path.join(folder, stem + RESULTS_SUFFIX)
 
 
-def write_results_json(results, path, title=None, notes=()):
-    """Write ``results_json(results, title, notes)`` to ``path`` atomically (UTF-8, indented); the path."""
+def write_results_json(results, path, title=None, extra=None, notes=()):
+    """Write ``results_json(results, title, extra, notes)`` to ``path`` atomically (UTF-8, indented); the path."""
     from ...io import atomic_write
 
-    data = (json.dumps(results_json(results, title, notes), indent=2, ensure_ascii=False, allow_nan=False)
+    data = (json.dumps(results_json(results, title, extra, notes), indent=2, ensure_ascii=False, allow_nan=False)
             + "\n").encode("utf-8")
     return atomic_write(path, lambda fh: fh.write(data))

@@ -1,98 +1,265 @@
-"""The subprocess that runs ONE check on ONE student file; started by ``runner.run_check``.
+"""The contained child that answers calls of ONE student's functions; it never decides anything.
 
-    python .../handnet/exercises/_worker.py --file PATH --exercise NAME --check NAME [--seed N]
-    (python -m handnet.exercises._worker ... works too, but starts slower; see below)
+Started by ``session.StudentProcess`` from a fresh temporary folder that holds a
+private copy of the student's file and of this file::
 
-Protocol: the first line on stdin is a random sentinel (read, then stdin is
-replaced by /dev/null, so the student's code can neither read it nor hang in
-input()). Whatever the student's code prints goes to stdout/stderr as usual;
-the last thing the worker writes is one line::
+    python -I -B worker.py --file sigmoid.py --memory BYTES --cpu SECONDS [--forbid DIR]...
 
-    <sentinel>{"status": "PASS" | "FAIL" | "TODO" | "ERROR", "message": "...", "seconds": ...}
+It imports numpy and the standard library only, never handnet: the grading
+process sends "call ``sigmoid`` with these arguments" and gets back plain data
+or the description of an exception. Every comparison, hint and score is
+computed over there, so nothing the student's code prints, patches or forges
+here can change a verdict: it can only return wrong values.
 
-on a private duplicate of the original stdout, so the student's code cannot
-close or replace it. ERROR means the check itself could not run (an unknown
-exercise, a broken registry): not the student's fault, reported as a FAIL.
+Before the student's file is loaded the worker
 
-Start-up cost. ``python -m handnet.exercises._worker`` would run
-``handnet/__init__.py`` first, which imports pandas (about 0.35 s on the
-project's machine) before a single line of this file runs. Started as a
-script, the worker instead registers the ``handnet`` package it belongs to
-(the caller's copy, found from this file's own path, never from the student's
-folder) without running its ``__init__``: ``import handnet.exercises.registry``
-then loads only what the checks import, and the first use of a top-level name
-such as ``handnet.MLP`` runs the real ``__init__`` on demand.
+* sets its resource limits (address space, CPU seconds, file size, open files,
+  processes), so a child whose grader died still ends by itself;
+* moves the protocol to private descriptors: stdin becomes /dev/null (input()
+  gets EOF, not a hang) and whatever the student prints goes to stderr;
+* installs an audit hook (``sys.addaudithook``; it cannot be removed) that
+  refuses, and records, importing handnet, opening anything under a forbidden
+  folder (the installed package, the submissions, the grades), writing outside
+  the working folder, starting programs, loading C libraries and sending
+  signals. Every answer carries the list of refusals, and the grading process
+  fails the check with the sentence that says why.
 
-The student's file is loaded from its path with ``spec_from_file_location``
-under a unique module name; its folder is not put on sys.path, so it can
-neither shadow handnet nor be replaced by the installed reference solution.
+Protocol, both ways: an 8-byte big-endian length, then that many bytes of UTF-8 JSON.
+
+    child, once the file is loaded:  {"hello": {NAME: "function" | description, ...}} | {"error": EXC}
+    grader -> child:                 {"call": NAME, "args": [V...], "kwargs": {NAME: V}}
+    child -> grader:                 {"value": V, "args": [V | null...], "calls": N} | {"error": EXC}
+    every child message also has     "refused": [sentences]
+
+Values V: JSON null, booleans, numbers (NaN and Infinity included), strings and
+lists; ``{"__tuple__": [V...]}``; ``{"__array__": base64 of .npy bytes}`` (real or
+boolean dtypes only, read back with ``allow_pickle=False``); ``{"__opaque__":
+[type name, text]}`` for anything else the student returns; and, from the
+grader only, ``{"__function__": NAME, "args": [V...]}``: one of ``FUNCTIONS``
+(the functions a numerical-gradient exercise differentiates), built here.
+``"args"`` of an answer gives the arrays passed to the call as they are after it
+(a student's function may change its arguments; the grading side copies that
+back). EXC: ``{"type", "message", "todo", "exit", "where", "syntax"}``.
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
+import io
+import json
 import os
+import select
+import struct
 import sys
+import threading
+import traceback
 
-if __name__ == "__main__" and __package__ in (None, ""):
-    # Started as a script: sys.path[0] is this file's folder (without -P); drop it so that
-    # the modules next to this file are only ever imported as handnet.exercises.<name>.
-    _HERE = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import numpy as np
 
-import importlib.util  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-import types  # noqa: E402
+__all__ = ["encode", "decode", "Opaque", "ProtocolError", "FUNCTIONS", "Quadratic", "SumSin",
+           "read_message", "write_message", "frame", "MAX_MESSAGE_BYTES", "MAX_TEXT"]
 
-__all__ = ["main", "describe_exception", "MAX_MESSAGE"]
-
-#: A message longer than this (a student's huge exception text) is cut in the middle.
-MAX_MESSAGE = 4000
-
+#: The largest message either side accepts (a student's huge return value is a FAIL, not a crash).
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+#: Strings (exception messages, descriptions) longer than this are cut in the middle.
+MAX_TEXT = 4000
+#: Deeper nesting than this is sent as an opaque description.
+MAX_DEPTH = 32
+_HEADER = struct.Struct(">Q")
+_REAL_KINDS = "biuf"
 
 
-class _LazyPackage(types.ModuleType):
-    """The ``handnet`` package before its ``__init__`` has run.
-
-    Submodules import as usual (``import handnet.costs``, ``from handnet import costs``);
-    any other name (``handnet.MLP``, ``handnet.__version__``) first runs the real
-    ``__init__`` in this module, then is looked up again.
-    """
-
-    def __getattr__(self, name):
-        state = self.__dict__
-        if name.isidentifier() and importlib.util.find_spec(f"{self.__name__}.{name}") is not None:
-            return importlib.import_module(f"{self.__name__}.{name}")
-        if state.get("_handnet_initialised"):
-            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
-        state["_handnet_initialised"] = True
-        self.__spec__.loader.exec_module(self)
-        try:
-            return state[name]
-        except KeyError:
-            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}") from None
+class ProtocolError(ValueError):
+    """A message that is not in the protocol's format (too large, not JSON, an unknown tag...)."""
 
 
-def _register_light_handnet():
-    """Put the handnet package this file belongs to into sys.modules, its __init__ not yet run."""
-    if "handnet" in sys.modules:
-        return
-    package_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    spec = importlib.util.spec_from_file_location(
-        "handnet", os.path.join(package_dir, "__init__.py"), submodule_search_locations=[package_dir])
-    module = importlib.util.module_from_spec(spec)
-    module.__class__ = _LazyPackage
-    sys.modules["handnet"] = module
+class Opaque:
+    """A value of a type the protocol does not carry (a dict, an object...): its type name and repr."""
+
+    def __init__(self, type_name, text):
+        self.type_name, self.text = str(type_name), str(text)
+
+    def description(self):
+        return f"{self.type_name} {self.text}" if self.type_name else self.text
+
+    def __repr__(self):
+        return self.text
 
 
-def _shorten(text, limit=MAX_MESSAGE):
+# ----------------------------------------------------------------------------
+# The functions a student's numerical gradient is given (built here from plain data)
+# ----------------------------------------------------------------------------
+
+class Quadratic:
+    """f(theta) = 1/2 t.A t + c.t with t = theta flattened; ``calls`` counts the evaluations."""
+
+    name = "quadratic"
+
+    def __init__(self, A, c):
+        self.A, self.c = np.asarray(A, dtype=np.float64), np.asarray(c, dtype=np.float64)
+        self.calls = 0
+
+    def __call__(self, theta):
+        self.calls += 1
+        t = np.asarray(theta, dtype=np.float64).ravel()
+        return 0.5 * float(t @ self.A @ t) + float(self.c @ t)
+
+    def args(self):
+        return [self.A, self.c]
+
+
+class SumSin:
+    """f(theta) = sum(sin(theta)); ``calls`` counts the evaluations."""
+
+    name = "sum_sin"
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, theta):
+        self.calls += 1
+        return float(np.sum(np.sin(np.asarray(theta, dtype=np.float64))))
+
+    def args(self):
+        return []
+
+
+#: The functions the grading side may send by name.
+FUNCTIONS = {cls.name: cls for cls in (Quadratic, SumSin)}
+
+
+# ----------------------------------------------------------------------------
+# Values <-> JSON
+# ----------------------------------------------------------------------------
+
+def _shorten(text, limit=MAX_TEXT):
     text = str(text)
     if len(text) <= limit:
         return text
     half = limit // 2
     return f"{text[:half]}\n... ({len(text) - limit} characters left out) ...\n{text[-half:]}"
 
+
+def _safe_repr(value):
+    try:
+        return _shorten(repr(value), 200)
+    except BaseException:  # noqa: BLE001 - a student's __repr__ may do anything
+        return "<no repr>"
+
+
+def _array_text(arr):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.ascontiguousarray(arr), allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def encode(value, depth=0):
+    """``value`` as JSON-ready plain data (see the module docstring); never raises."""
+    if value is None or isinstance(value, (bool, str)):
+        return _shorten(value, 10 * MAX_TEXT) if isinstance(value, str) else value
+    if isinstance(value, (int, float)) and type(value) in (int, float):
+        if isinstance(value, int) and abs(value) >= 2 ** 63:
+            return {"__opaque__": ["int", _safe_repr(value)]}
+        return value
+    if isinstance(value, np.generic) and value.dtype.kind in _REAL_KINDS:
+        return value.item() if value.dtype.kind != "u" or value < 2 ** 63 else float(value)
+    if isinstance(value, (Quadratic, SumSin)):
+        return {"__function__": value.name, "args": [encode(a, depth + 1) for a in value.args()]}
+    if depth >= MAX_DEPTH:
+        return {"__opaque__": [type(value).__name__, "(nested too deeply)"]}
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in _REAL_KINDS and not value.dtype.fields:
+            return {"__array__": _array_text(np.asarray(value))}
+        return {"__opaque__": ["", f"an array of shape {value.shape} (dtype {value.dtype})"]}
+    if type(value) in (list, tuple):
+        items = [encode(v, depth + 1) for v in value]
+        return {"__tuple__": items} if type(value) is tuple else items
+    if isinstance(value, (int, float)):                      # numpy-like or subclassed numbers
+        try:
+            return float(value)
+        except BaseException:  # noqa: BLE001
+            pass
+    return {"__opaque__": [type(value).__name__, _safe_repr(value)]}
+
+
+def _decode_tagged(obj):
+    if len(obj) == 1 and "__tuple__" in obj and isinstance(obj["__tuple__"], list):
+        return tuple(obj["__tuple__"])
+    if len(obj) == 1 and "__array__" in obj and isinstance(obj["__array__"], str):
+        try:
+            arr = np.lib.format.read_array(io.BytesIO(base64.b64decode(obj["__array__"], validate=True)),
+                                           allow_pickle=False)
+        except Exception as exc:  # noqa: BLE001 - anything malformed
+            raise ProtocolError(f"an array that cannot be read ({type(exc).__name__})") from None
+        if arr.dtype.kind not in _REAL_KINDS or arr.dtype.fields:
+            raise ProtocolError(f"an array of dtype {arr.dtype}")
+        return arr
+    if len(obj) == 1 and "__opaque__" in obj and isinstance(obj["__opaque__"], list) \
+            and len(obj["__opaque__"]) == 2:
+        return Opaque(*obj["__opaque__"])
+    if set(obj) == {"__function__", "args"} and obj["__function__"] in FUNCTIONS:
+        return FUNCTIONS[obj["__function__"]](*obj["args"])
+    return obj
+
+
+def decode(data):
+    """The message (a dict) in ``data`` (bytes), values decoded; ProtocolError when it is not one."""
+    try:
+        message = json.loads(data.decode("utf-8"), object_hook=_decode_tagged)
+    except ProtocolError:
+        raise
+    except (ValueError, RecursionError, TypeError) as exc:
+        raise ProtocolError(f"not a protocol message ({type(exc).__name__})") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("not a protocol message (not a JSON object)")
+    return message
+
+
+def frame(message):
+    """One message (a dict of encoded values) as the bytes that go down the pipe."""
+    data = json.dumps(message, allow_nan=True).encode("utf-8")
+    return _HEADER.pack(len(data)) + data
+
+
+def write_message(fd, message):
+    """Write one message (a dict of encoded values) to the file descriptor ``fd``."""
+    view = memoryview(frame(message))
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd, n, wait):
+    chunks, left = [], n
+    while left:
+        if wait is not None:
+            wait()
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(fd, wait=None):
+    """The next message from ``fd`` as raw bytes, or None at end of file; ``wait()`` is called before
+    each read (the grading side waits there with a deadline). ProtocolError for an oversized one."""
+    header = _read_exactly(fd, _HEADER.size, wait)
+    if header is None:
+        return None
+    (size,) = _HEADER.unpack(header)
+    if size > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"a message of {size} bytes (at most {MAX_MESSAGE_BYTES} are read)")
+    data = _read_exactly(fd, size, wait)
+    if data is None:
+        return None
+    return data
+
+
+# ----------------------------------------------------------------------------
+# Exceptions, described for someone who knows only their own file
+# ----------------------------------------------------------------------------
 
 def _same_file(a, b):
     """Whether the paths ``a`` and ``b`` name the same file (either may be relative to the cwd)."""
@@ -103,137 +270,272 @@ def _same_file(a, b):
 
 
 def describe_exception(exc, student_path):
-    """'ExcType: message' and where it happened, for someone who knows only their own file.
-
-    The place is the last traceback frame inside ``student_path`` (the line of
-    *their* code that led to the error) with that line's source; when no frame
-    is in their file, the error came from the check's own code after their
-    function returned, which usually means it returned the wrong type or shape.
-    """
-    name = os.path.basename(student_path)
-    head = f"{type(exc).__name__}: {_shorten(exc)}" if str(exc) else type(exc).__name__
+    """EXC (see the module docstring): type, message and the line of the student's file it came from."""
+    out = {"type": type(exc).__name__, "message": _shorten(_safe_str(exc)),
+           "todo": isinstance(exc, NotImplementedError), "exit": None, "where": None, "syntax": None}
+    if isinstance(exc, SystemExit):
+        out["exit"] = _safe_repr(exc.code)
     if isinstance(exc, SyntaxError) and _same_file(exc.filename, student_path):
-        source = (exc.text or "").rstrip("\r\n")
-        pointer = ""
-        if source and exc.offset:
-            stripped = source.lstrip()
-            col = max(exc.offset - 1 - (len(source) - len(stripped)), 0)
-            pointer = "\n      " + " " * col + "^"
-            source = stripped
-        return (f"{type(exc).__name__}: {exc.msg}\n  at {name}:{exc.lineno}"
-                + (f":\n      {source}{pointer}" if source else ""))
-    frames = traceback.extract_tb(exc.__traceback__)
+        out["syntax"] = {"message": _shorten(exc.msg), "line": exc.lineno, "offset": exc.offset,
+                         "source": (exc.text or "").rstrip("\r\n")[:500]}
+        return out
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+    except BaseException:  # noqa: BLE001
+        frames = []
     own = [f for f in frames if _same_file(f.filename, student_path)]
     if own:
         frame = own[-1]
-        where = f"\n  at {name}:{frame.lineno}, in {frame.name}()"
-        return head + where + (f":\n      {frame.line}" if frame.line else "")
-    if frames:
-        frame = frames[-1]
-        return (head + f"\n  raised in the check's code ({os.path.basename(frame.filename)}:{frame.lineno}), "
-                "after your code returned: check the type and shape of what your function returns")
-    return head
+        out["where"] = {"line": frame.lineno, "function": frame.name, "source": (frame.line or "")[:500]}
+    return out
 
 
-def _where(exc, path):
-    """Only the place part of ``describe_exception`` ('\n  at file.py:12 ...'), or ''."""
-    described = describe_exception(exc, path).split("\n", 1)
-    return "\n" + described[1] if len(described) == 2 else ""
+def _safe_str(exc):
+    try:
+        return str(exc)
+    except BaseException:  # noqa: BLE001
+        return "<no message>"
 
+
+# ----------------------------------------------------------------------------
+# Containment inside the child
+# ----------------------------------------------------------------------------
+
+def set_limits(memory, cpu, file_size, open_files, processes):
+    """Resource limits of this process (and what it starts): bytes, seconds, bytes, count, count."""
+    import resource
+
+    for name, value in (("RLIMIT_AS", memory), ("RLIMIT_CPU", cpu), ("RLIMIT_FSIZE", file_size),
+                        ("RLIMIT_NOFILE", open_files), ("RLIMIT_NPROC", processes), ("RLIMIT_CORE", 0)):
+        limit = getattr(resource, name, None)
+        if limit is None or value is None:
+            continue
+        soft, hard = resource.getrlimit(limit)
+        value = int(value)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        hard_value = value + 2 if name == "RLIMIT_CPU" and (hard == resource.RLIM_INFINITY or hard > value + 2) \
+            else value
+        try:
+            resource.setrlimit(limit, (value, hard_value))
+        except (ValueError, OSError):
+            resource.setrlimit(limit, (value, value))
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+#: Audit events refused outright, and what they mean to a student.
+_REFUSED = {
+    "subprocess.Popen": "start a program", "os.system": "start a program", "os.exec": "start a program",
+    "os.posix_spawn": "start a program", "os.spawn": "start a program", "os.startfile": "start a program",
+    "pty.spawn": "start a program", "ctypes.dlopen": "load a C library", "ctypes.dlsym": "load a C library",
+    "ctypes.call_function": "call C code through ctypes", "os.kill": "send a signal",
+    "os.killpg": "send a signal", "signal.pthread_kill": "send a signal", "socket.connect": "open a connection",
+    "socket.bind": "open a connection", "sys.remote_exec": "attach to another process",
+}
+#: Audit events that change files, and the positions of their path arguments.
+_FILE_CHANGES = {"os.remove": (0,), "os.rename": (0, 1), "os.mkdir": (0,), "os.rmdir": (0,), "os.chmod": (0,),
+                 "os.chown": (0,), "os.symlink": (0, 1), "os.link": (0, 1), "os.truncate": (0,),
+                 "os.utime": (0,), "os.mkfifo": (0,), "os.mknod": (0,), "os.chflags": (0,),
+                 "os.lchflags": (0,), "os.setxattr": (0,), "os.removexattr": (0,), "shutil.rmtree": (0,)}
+
+
+class Guards:
+    """The audit hook: refuses (and records) what an exercise file has no business doing."""
+
+    def __init__(self, workdir, forbidden):
+        self.workdir = os.path.realpath(workdir)
+        self.forbidden = [os.path.realpath(d) for d in forbidden]
+        self.names = {os.path.basename(d) for d in self.forbidden if os.path.basename(d) == "handnet"}
+        self.refused = []
+        self.active = False
+
+    def _resolve(self, path):
+        if isinstance(path, int):
+            return None
+        try:
+            return os.path.realpath(os.fsdecode(path))
+        except BaseException:  # noqa: BLE001
+            return None
+
+    def _under(self, path, folders):
+        return any(path == d or path.startswith(d.rstrip(os.sep) + os.sep) for d in folders)
+
+    def _forbidden(self, raw):
+        path = self._resolve(raw)
+        if path is None:
+            return False
+        if self._under(path, self.forbidden):
+            return True
+        # a path relative to a descriptor of a parent folder is reported relative: refuse 'handnet/...'
+        parts = os.fsdecode(raw).replace("\\", "/").split("/") if not isinstance(raw, int) else []
+        return not os.path.isabs(os.fsdecode(raw)) and bool(self.names.intersection(parts[:-1] or parts))
+
+    def refuse(self, what):
+        sentence = (f"your code tried to {what}; exercise files may use only numpy and the standard "
+                    "library, and only their own working folder")
+        if sentence not in self.refused:
+            self.refused.append(sentence)
+        raise PermissionError(f"refused by the grader: {sentence}")
+
+    def __call__(self, event, args):
+        if not self.active:
+            return
+        if event == "import":
+            name = args[0] if args else ""
+            if isinstance(name, str) and (name == "handnet" or name.startswith("handnet.")):
+                self.refuse("import handnet")
+        elif event == "open":
+            path = args[0] if args else None
+            if path is None or isinstance(path, int):
+                return
+            if self._forbidden(path):
+                self.refuse(f"open {os.fsdecode(path)!r}, which belongs to the grader (the installed handnet "
+                            "package, the submissions or the grades)")
+            mode, flags = (args + (None, None))[1:3]
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                (isinstance(flags, int) and flags & _WRITE_FLAGS)
+            resolved = self._resolve(path)
+            if writing and resolved is not None and not self._under(resolved, [self.workdir, os.devnull]):
+                self.refuse(f"write {os.fsdecode(path)!r}, outside its working folder")
+        elif event in _REFUSED:
+            self.refuse(_REFUSED[event])
+        elif event in _FILE_CHANGES:
+            for i in _FILE_CHANGES[event]:
+                path = args[i] if len(args) > i else None
+                resolved = self._resolve(path) if path is not None else None
+                if resolved is not None and not self._under(resolved, [self.workdir]):
+                    self.refuse(f"change {os.fsdecode(path)!r}, outside its working folder")
+
+
+def _watch_grader(fd, stop):
+    """End this process when the grading side goes away (its end of the request pipe closes)."""
+    exit_now = os._exit
+    poller = select.poll()
+    poller.register(fd, select.POLLHUP | select.POLLERR)
+    while not stop.is_set():
+        for _, events in poller.poll(1000):
+            if events & (select.POLLHUP | select.POLLERR):
+                exit_now(3)
+
+
+# ----------------------------------------------------------------------------
+# The child's life: load the file, answer calls
+# ----------------------------------------------------------------------------
 
 def _load_student_module(path):
-    """The student's file as a fresh module, from its path, under a unique name."""
+    import importlib.util
+
     stem = "".join(c if c.isalnum() else "_" for c in os.path.splitext(os.path.basename(path))[0])
-    name = f"_handnet_submission_{stem}_{os.getpid()}"
+    name = f"_handnet_submission_{stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None:
-        raise ImportError(f"cannot load {path!r} as a Python module")
+        raise ImportError(f"cannot load {os.path.basename(path)!r} as a Python module")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module          # dataclasses and pickling look modules up here
-    sys.dont_write_bytecode = True      # no __pycache__ in the student's folder
+    sys.modules[name] = module              # dataclasses and pickling look modules up here
     spec.loader.exec_module(module)
     return module
 
 
-def _run(args):
-    """(status, message): load the registry, the student's module, run the check."""
-    path = os.path.abspath(args.file)
-    try:
-        from handnet.exercises.registry import load_registry
+def _names(module):
+    out = {}
+    for name, value in list(vars(module).items()):
+        if name.startswith("__"):
+            continue
+        if callable(value):
+            out[name] = "function"
+        elif isinstance(value, np.ndarray):
+            out[name] = {"__opaque__": ["", f"an array of shape {value.shape} (dtype {value.dtype})"]}
+        else:
+            out[name] = {"__opaque__": [type(value).__name__, _safe_repr(value)]}
+    return out
 
-        exercise = load_registry(args.registry)[args.exercise]
-        check = exercise.check_named(args.check)
-        from handnet.exercises.exercise import WrongAnswer
-    except BaseException as exc:  # noqa: BLE001 - reported, not the student's fault
-        return "ERROR", f"the check could not be set up: {type(exc).__name__}: {exc}"
 
+def _answer(module, message, path):
+    name = message.get("call")
+    args, kwargs = message.get("args", []), message.get("kwargs", {})
+    if not isinstance(name, str) or not isinstance(args, list) or not isinstance(kwargs, dict):
+        return {"error": {"type": "ProtocolError", "message": "a malformed call", "todo": False, "exit": None,
+                          "where": None, "syntax": None}}
+    functions = [a for a in args if isinstance(a, (Quadratic, SumSin))]
     try:
-        module = _load_student_module(path)
-    except SystemExit as exc:
-        return "FAIL", (f"your file called sys.exit({exc.code!r}) while being imported (exit code "
-                        f"{exc.code!r}); keep module-level code to imports and definitions"
-                        + _where(exc, path))
-    except BaseException as exc:  # noqa: BLE001
-        return "FAIL", "your file could not be imported:\n" + describe_exception(exc, path)
-
-    seed = None if args.seed is None else int(args.seed)
-    try:
-        message = check.run(module, seed)
-    except NotImplementedError as exc:
-        text = str(exc) or "NotImplementedError"
-        return "TODO", f"not written yet: {_shorten(text)}"
-    except WrongAnswer as exc:
-        return "FAIL", _shorten(str(exc) or "the check failed")
-    except SystemExit as exc:
-        return "FAIL", (f"your code called sys.exit({exc.code!r}) (exit code {exc.code!r}); a function "
-                        "should return its answer or raise an exception" + _where(exc, path))
-    except BaseException as exc:  # noqa: BLE001 - a student's error, whatever it is
-        return "FAIL", describe_exception(exc, path)
-    return "PASS", _shorten(message if isinstance(message, str) and message else "passed")
+        fn = getattr(module, name)
+        value = fn(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - whatever the student's code raises, SystemExit too
+        return {"error": describe_exception(exc, path)}
+    return {"value": encode(value),
+            "args": [encode(a) if isinstance(a, np.ndarray) else None for a in args],
+            "calls": sum(f.calls for f in functions)}
 
 
 def _parse(argv):
-    import argparse
-
     parser = argparse.ArgumentParser(prog="handnet-exercise-worker", description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", required=True)
-    parser.add_argument("--exercise", required=True)
-    parser.add_argument("--check", required=True)
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--registry", default=None)
+    parser.add_argument("--memory", type=int, default=None)
+    parser.add_argument("--cpu", type=int, default=None)
+    parser.add_argument("--file-size", type=int, default=None)
+    parser.add_argument("--open-files", type=int, default=None)
+    parser.add_argument("--processes", type=int, default=None)
+    parser.add_argument("--forbid", action="append", default=[])
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    """Run one check and write the result line; returns 0 (the status is in the result line)."""
+    """Load the student's file, then answer calls until the grading side closes the request pipe."""
     import faulthandler
 
-    faulthandler.enable()                          # a segfault prints the Python stack to stderr
     args = _parse(argv)
-    sentinel = sys.stdin.readline().strip()
-    devnull = os.open(os.devnull, os.O_RDONLY)     # the student's input() gets EOF, not a hang
-    os.dup2(devnull, 0)
+    requests, answers = os.dup(0), os.dup(1)      # private, and not inherited by anything started
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)                           # input() gets EOF, not a hang
     os.close(devnull)
-    result_fd = os.dup(1)                          # the result goes here, whatever they do to stdout
-    _register_light_handnet()
-
-    start = time.perf_counter()
-    status, message = _run(args)
-    seconds = time.perf_counter() - start
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+    os.dup2(2, 1)                                 # what the student prints goes to stderr
+    for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
-        except Exception:  # noqa: BLE001 - closed or replaced by the student's code
+            stream.reconfigure(errors="backslashreplace", line_buffering=True)
+        except (AttributeError, ValueError):
             pass
-    line = json.dumps({"status": status, "message": message, "seconds": seconds})
-    data = memoryview(f"\n{sentinel}{line}\n".encode("utf-8", errors="replace"))
-    while data:
-        data = data[os.write(result_fd, data):]
-    return 0
+    faulthandler.enable()                         # a segfault prints the Python stack to stderr
+    set_limits(args.memory, args.cpu, args.file_size, args.open_files, args.processes)
+    path = os.path.abspath(args.file)
+    guards = Guards(os.path.dirname(path), args.forbid)
+    sys.addaudithook(guards)
+    sys.dont_write_bytecode = True
+    stop = threading.Event()
+    threading.Thread(target=_watch_grader, args=(requests, stop), daemon=True).start()
+
+    guards.active = True
+    try:
+        module = _load_student_module(path)
+        hello = {"hello": _names(module)}
+    except BaseException as exc:  # noqa: BLE001
+        hello = {"error": describe_exception(exc, path)}
+        module = None
+    write_message(answers, {**hello, "refused": list(guards.refused)})
+    while module is not None:
+        try:
+            data = read_message(requests)
+        except (ProtocolError, OSError):
+            break
+        if data is None:
+            break
+        try:
+            message = decode(data)
+        except ProtocolError:
+            break
+        answer = _answer(module, message, path)
+        try:
+            write_message(answers, {**answer, "refused": list(guards.refused)})
+        except (TypeError, ValueError) as exc:        # e.g. json itself replaced by the student's code
+            write_message(answers, {"error": {"type": type(exc).__name__, "message": _shorten(exc), "todo": False,
+                                              "exit": None, "where": None, "syntax": None},
+                                    "refused": list(guards.refused)})
+    stop.set()
 
 
 if __name__ == "__main__":
-    main()
-    # Not sys.exit: the student's atexit handlers and non-daemon threads must not run on
-    # (or keep the process alive until the timeout) once the result is written.
-    os._exit(0)
+    try:
+        main()
+    finally:
+        # Not sys.exit: the student's atexit handlers and non-daemon threads must not run on
+        # (or keep the process alive) once the grading side is done.
+        os._exit(0)

@@ -1,0 +1,381 @@
+"""Where a student's code runs: a contained child process, and how the grading side ends it.
+
+    box = containment()                  # chosen once per grading process, by trying
+    print(box.sentence)                  # what it gives, for the report header
+    proc = start_worker(workdir, worker_args, box, token)
+    end_tree(proc, token)                # the child and everything it started, setsid or not
+
+The modes, strongest first:
+
+    "nobody+namespaces"  run as root: the child drops to the user ``nobody`` and lives in new
+                         user, mount, PID and network namespaces: every file system is
+                         mounted read-only except its own working folder, it sees only its
+                         own processes (it cannot signal the grader), it has no network
+    "nobody"             root, but namespaces are not usable: the child runs as ``nobody``
+    "namespaces"         an ordinary user with unprivileged user namespaces (``unshare``):
+                         the same read-only view, own PID namespace and no network, with
+                         the teacher's user id
+    "none"               the child runs with the teacher's rights (the report says so)
+
+Every mode also has what ``worker.py`` sets up before any student code runs
+(resource limits, the audit hook that refuses handnet, the grader's folders,
+programs, signals and writes outside the working folder), a fresh working
+folder per check and its own session. At the end of a check the whole tree
+is killed: the session's process group, then every process carrying the
+check's token in its environment (children that called setsid included; the
+grading process is made a child subreaper on Linux, so orphans come back to
+it and are reaped). In the namespace modes the PID namespace ends with its
+first process as well.
+
+``HANDNET_CONTAINMENT`` (auto, nobody+namespaces, nobody, namespaces, none)
+lets a teacher or a test ask for a weaker mode; the default is the strongest
+that works.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+__all__ = ["Containment", "containment", "start_worker", "end_tree", "sweep", "make_workdir",
+           "remove_workdir", "become_subreaper", "processes_of", "sweep_stale", "TOKEN_VARIABLE", "MODES"]
+
+TOKEN_VARIABLE = "HANDNET_SANDBOX"
+MODES = ("nobody+namespaces", "nobody", "namespaces", "none")
+
+#: Every mount but the working folder becomes read-only (remounting what cannot be is skipped).
+_READ_ONLY = r"""for mp in $(awk '{print $5}' /proc/self/mountinfo | sort -u); do
+  [ "$mp" = "$work" ] || mount -n -o remount,bind,ro "$mp" 2>/dev/null || true
+done
+"""
+
+
+def namespace_script(workdir, hide=(), expose=(), drop=None):
+    """The ``sh`` script run first inside the new namespaces, then replaced by the worker ("$@").
+
+    The working folder stays writable and every other mount becomes read-only; each folder
+    in ``hide`` is covered by an empty read-only tmpfs (the installed handnet package, the
+    submissions, the grades: nothing to read there); ``expose`` lists (parent, child) pairs
+    for folders the child's user could not otherwise reach (a Python installed under /root
+    when the child runs as nobody): the parent is covered by a tmpfs holding only those
+    children. /proc shows only the namespace's processes. The worker then starts with no
+    capabilities (and as ``drop`` = (uid, gid) when given), so it cannot undo any of it.
+    """
+    q = shlex.quote
+    lines = ["set -e", f"work={q(workdir)}", 'mount -n --bind "$work" "$work"', _READ_ONLY]
+    keep = os.path.join(workdir, ".handnet-keep")
+    parents = []
+    for n, (parent, child) in enumerate(expose):
+        lines += [f"mkdir -p {q(os.path.join(keep, str(n)))}",
+                  f"mount -n --bind {q(os.path.join(parent, child))} {q(os.path.join(keep, str(n)))}"]
+        if parent not in parents:
+            parents.append(parent)
+    for parent in parents:
+        lines.append(f"mount -n -t tmpfs -o mode=755,size=64k handnet-expose {q(parent)}")
+        for n, (p, child) in enumerate(expose):
+            if p == parent:
+                lines += [f"mkdir -p {q(os.path.join(parent, child))}",
+                          f"mount -n --move {q(os.path.join(keep, str(n)))} {q(os.path.join(parent, child))}"]
+        lines.append(f"mount -n -o remount,ro {q(parent)}")
+    if expose:
+        lines.append(f"rm -rf {q(keep)}")
+    for folder in hide:
+        lines.append(f"mount -n -t tmpfs -o ro,mode=755,size=4k handnet-hidden {q(folder)} 2>/dev/null || true")
+    lines += ["mount -n -t proc proc /proc", 'cd "$work"']
+    ids = "" if drop is None else f"--reuid={int(drop[0])} --regid={int(drop[1])} --clear-groups "
+    lines.append(f'exec setpriv {ids}--bounding-set -all --no-new-privs "$@"')
+    return "\n".join(lines) + "\n"
+
+
+def _exposures(box):
+    """(parent, child) pairs to expose so that ``box``'s user reaches this Python and its packages."""
+    if box.user is None:
+        return []
+    import numpy
+
+    needed = {os.path.dirname(os.path.realpath(sys.executable)), sys.prefix, sys.base_prefix, sys.exec_prefix,
+              os.path.dirname(os.path.dirname(numpy.__file__))}
+    needed |= {p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p) and "site-packages" in p}
+    pairs = []
+    for path in sorted(os.path.realpath(p) for p in needed):
+        current = os.sep
+        for part in [p for p in path.split(os.sep) if p]:
+            try:
+                mode = os.stat(current).st_mode
+            except OSError:
+                break
+            if not mode & 0o001 and (current, part) not in pairs:     # others cannot pass through
+                pairs.append((current, part))
+            current = os.path.join(current, part)
+    return sorted(pairs, key=lambda pair: pair[0].count(os.sep) if pair[0] != os.sep else 0)
+
+
+_SENTENCES = {
+    "nobody+namespaces": "submissions ran as the user 'nobody' in their own user, mount, PID and network "
+                         "namespaces (every file read-only except their working folder, no network, no view "
+                         "of other processes)",
+    "nobody": "submissions ran as the user 'nobody' (no namespaces: they could read, but not change, files "
+              "readable by everyone)",
+    "namespaces": "submissions ran in their own user, mount, PID and network namespaces (every file read-only "
+                  "except their working folder, no network, no view of other processes)",
+    "none": "submissions ran with the teacher's rights (no unprivileged user and no namespaces are "
+            "available here): only the checks inside the child limit what they can do",
+}
+
+
+@dataclass(frozen=True)
+class Containment:
+    """What a student's child process runs under: ``mode`` (see MODES), the user and group it drops
+    to (None: stays), and whether it is wrapped in new namespaces."""
+
+    mode: str
+    user: int | None = None
+    group: int | None = None
+    namespaces: bool = False
+
+    @property
+    def sentence(self):
+        """One sentence for a report header."""
+        return _SENTENCES[self.mode]
+
+
+_CHOSEN = {}
+_LOCK = threading.Lock()
+
+
+def _nobody():
+    try:
+        import grp
+        import pwd
+
+        user = pwd.getpwnam("nobody")
+        try:
+            group = grp.getgrnam("nogroup").gr_gid
+        except KeyError:
+            group = user.pw_gid
+        return user.pw_uid, group
+    except (ImportError, KeyError):
+        return None
+
+
+def _candidates():
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    nobody = _nobody() if is_root else None
+    tools = all(shutil.which(t) for t in ("unshare", "setpriv", "mount", "awk", "sort", "sh"))
+    out = []
+    if nobody and tools:
+        out.append(Containment("nobody+namespaces", *nobody, namespaces=True))
+    if nobody:
+        out.append(Containment("nobody", *nobody))
+    if tools and sys.platform.startswith("linux"):
+        out.append(Containment("namespaces", namespaces=True))
+    out.append(Containment("none"))
+    return out
+
+
+def _works(box):
+    """True when a child started under ``box`` can run Python with numpy and write its folder."""
+    workdir = make_workdir(box)
+    try:
+        import handnet
+
+        package = os.path.dirname(os.path.abspath(handnet.__file__))
+        probe = ("import numpy, os, sys; open('probe', 'w').write('ok'); "
+                 f"sys.exit(3 if {box.namespaces!r} and os.listdir({package!r}) else 0)")
+        command = wrap_command([sys.executable, "-I", "-B", "-c", probe], workdir, box, hide=[package])
+        try:
+            result = subprocess.run(command, cwd=workdir, capture_output=True, timeout=60,
+                                    env=child_environment("probe"), **user_options(box))
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return result.returncode == 0 and os.path.exists(os.path.join(workdir, "probe"))
+    finally:
+        remove_workdir(workdir)
+
+
+def containment():
+    """The strongest Containment that works on this machine (tried once, then remembered)."""
+    asked = os.environ.get("HANDNET_CONTAINMENT", "auto").strip() or "auto"
+    if asked != "auto" and asked not in MODES:
+        raise ValueError(f"HANDNET_CONTAINMENT: expected auto or one of {', '.join(MODES)}, got {asked!r}")
+    with _LOCK:
+        if asked not in _CHOSEN:
+            candidates = _candidates()
+            if asked != "auto":
+                order = MODES[MODES.index(asked):]
+                candidates = [c for c in candidates if c.mode in order]
+            _CHOSEN[asked] = next((c for c in candidates if c.mode == "none" or _works(c)), Containment("none"))
+        return _CHOSEN[asked]
+
+
+def user_options(box):
+    """The Popen keywords that drop to the box's user (none when it stays, or when the namespace
+    set-up script drops after mounting)."""
+    if box.user is None or box.namespaces:
+        return {}
+    return {"user": box.user, "group": box.group, "extra_groups": []}
+
+
+def wrap_command(command, workdir, box, hide=()):
+    """``command`` as run under ``box``: inside the namespaces and their set-up script when it has them.
+
+    hide: folders the child must not see at all (covered by an empty tmpfs in the namespace modes).
+    """
+    if not box.namespaces:
+        return list(command)
+    hide = [os.path.realpath(h) for h in hide if os.path.isdir(h)]
+    if box.user is not None:               # root: new namespaces without a user namespace, then nobody
+        script = namespace_script(workdir, hide, _exposures(box), drop=(box.user, box.group))
+        return ["unshare", "--mount", "--pid", "--net", "--fork", "--kill-child", "sh", "-c", script,
+                "handnet-sandbox", *command]
+    script = namespace_script(workdir, hide)
+    return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--net", "--fork", "--kill-child",
+            "sh", "-c", script, "handnet-sandbox", *command]
+
+
+def child_environment(token):
+    """A small environment for the child: no PYTHON* variables, one BLAS thread, the check's token."""
+    env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+           "HOME": tempfile.gettempdir(), TOKEN_VARIABLE: token}
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = os.environ.get(name, "1")
+    return env
+
+
+def make_workdir(box):
+    """A fresh private folder for one child, owned by the user the child runs as."""
+    workdir = tempfile.mkdtemp(prefix="handnet-check-")
+    if box.user is not None:
+        os.chown(workdir, box.user, box.group)
+    return workdir
+
+
+def remove_workdir(workdir):
+    """Remove a child's folder, whatever permissions the student's code left in it."""
+    def retry(function, path, _):
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            function(path)
+        except OSError:
+            pass
+
+    shutil.rmtree(workdir, onerror=retry)
+
+
+def start_worker(command, workdir, box, token, hide=()):
+    """Start ``command`` (the worker) under ``box``: pipes for requests, answers and output."""
+    return subprocess.Popen(wrap_command(command, workdir, box, hide), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=workdir, env=child_environment(token),
+                            start_new_session=True, close_fds=True, **user_options(box))
+
+
+# ----------------------------------------------------------------------------
+# Ending a child and everything it started
+# ----------------------------------------------------------------------------
+
+_SUBREAPER = []
+
+
+def become_subreaper():
+    """Make this process the child subreaper (Linux), so orphaned descendants come back to it."""
+    if _SUBREAPER or not sys.platform.startswith("linux"):
+        return bool(_SUBREAPER)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(36, 1, 0, 0, 0) == 0:           # PR_SET_CHILD_SUBREAPER
+            _SUBREAPER.append(True)
+    except (OSError, AttributeError):
+        pass
+    return bool(_SUBREAPER)
+
+
+def processes_of(prefix):
+    """The pids of processes whose environment holds TOKEN_VARIABLE=<prefix...> (those we can read)."""
+    marker = f"{TOKEN_VARIABLE}={prefix}".encode()
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    own = os.getpid()
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == own:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        if any(item.startswith(marker) for item in data.split(b"\0")):
+            found.append(int(entry))
+    return found
+
+
+def _reap(pid):
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def sweep(prefix, rounds=20):
+    """SIGKILL every process carrying a token that starts with ``prefix``, until none is left, and
+    reap those that are our children (orphans handed to us as subreaper)."""
+    for _ in range(rounds):
+        pids = processes_of(prefix)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
+        for pid in pids:
+            _reap(pid)
+
+
+def end_tree(proc, token):
+    """Kill the worker's session (process group), the worker, then every process with its token."""
+    for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:              # pragma: no cover - a process SIGKILL cannot end
+        pass
+    if sys.platform.startswith("linux"):
+        sweep(token)
+
+
+def sweep_stale():
+    """Kill leftovers of grading processes that no longer run (a grader killed with SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return
+    marker = f"{TOKEN_VARIABLE}=".encode()
+    stale = set()
+    for pid in processes_of(""):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                items = [i for i in fh.read().split(b"\0") if i.startswith(marker)]
+        except OSError:
+            continue
+        for item in items:
+            owner = item[len(marker):].split(b":", 1)[0]
+            if owner.isdigit() and not os.path.exists(f"/proc/{int(owner)}"):
+                stale.add(item[len(marker):].decode("ascii", "replace"))
+    for token in stale:
+        sweep(token)
