@@ -18,7 +18,7 @@ from .exercise import WrongAnswer
 
 __all__ = ["LABELS_HINT", "GRADIENT_ADVICE", "HIDDEN_FACTORS", "reference_cost", "cost_variants",
            "variant_gradient", "gradient_variants", "reference_cost_function", "compare_cost",
-           "check_placement", "network_cost"]
+           "check_placement", "cost_at_crash", "network_cost"]
 
 
 LABELS_HINT = ("the targets look shifted by one class: labels are 0..K-1 here (the course's are 1..K), "
@@ -201,11 +201,40 @@ def reference_cost_function(problem, unpack):
 
 
 def compare_cost(problems, call, read_cost, first_hints=None):
-    """The cost check shared by the backprop exercises: the student's J against handnet's cost, per problem."""
+    """The cost check shared by the backprop exercises: the student's J against handnet's cost, per problem.
+
+    The cost is graded from the cost alone: when the student's function raises after computing
+    J (a crash in the backward pass), the J it held then is compared, and the PASS message says
+    so; the gradient checks report the crash.
+    """
+    crashes = []
     for problem in problems:
-        J = read_cost(call(problem), problem)
+        try:
+            J = read_cost(call(problem), problem)
+        except Exception as exc:               # noqa: BLE001 - re-raised unless J was computed
+            J = cost_at_crash(exc)
+            if J is None:
+                raise
+            crashes.append(exc)
         compare_number("J", J, reference_cost(problem), what=f"the cost J on {problem.where()}",
                        variants=lambda p=problem: cost_variants(p), m=problem.m, lam=problem.lam,
                        first_hints=first_hints)
-    return f"J is right on {', '.join(p.where() for p in problems)}"
+    message = f"J is right on {', '.join(p.where() for p in problems)}"
+    if crashes:
+        where = crashes[0].description.get("where") or {}
+        message += (f" (read from your variable J: your function computed it, then raised "
+                    f"{crashes[0].description.get('type')} at line {where.get('line')}; the gradient checks "
+                    "say more)")
+    return message
+
+
+def cost_at_crash(exc):
+    """The J a student's function held when it raised ``exc`` in the child (its local variable J,
+    reported by the worker), or None: not a student's exception, or no number called J."""
+    from .grading.session import StudentError
+
+    if not isinstance(exc, StudentError) or exc.description.get("todo"):
+        return None
+    value = (exc.description.get("locals") or {}).get("J")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 

@@ -9,4 +9,5 @@
     assign.py    the teacher's side: handnet assign, handnet validate
     grade.py     handnet grade: a class's submissions, snapshotted, resumable
     copies.py    near-copies of the reference solution, by normalised tokens
+    gradescope.py  handnet gradescope: the autograder bundle, and the grading it runs there
 """

@@ -39,7 +39,10 @@ grader only, ``{"__function__": NAME, "args": [V...]}``: one of ``FUNCTIONS``
 (the functions a numerical-gradient exercise differentiates), built here.
 ``"args"`` of an answer gives the arrays passed to the call as they are after it
 (a student's function may change its arguments; the grading side copies that
-back). EXC: ``{"type", "message", "todo", "exit", "where", "syntax"}``.
+back). EXC: ``{"type", "message", "todo", "exit", "where", "syntax", "locals"}``;
+``"locals"`` holds the real numbers among the local variables of the called
+function when it raised ({name: number}, at most ``MAX_LOCALS``), so that a
+cost check can grade the J a function computed before its backward pass crashed.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 MAX_TEXT = 4000
 #: Deeper nesting than this is sent as an opaque description.
 MAX_DEPTH = 32
+#: The most local variables an exception's description carries (see describe_exception).
+MAX_LOCALS = 64
 _HEADER = struct.Struct(">Q")
 _REAL_KINDS = "biuf"
 
@@ -269,10 +274,29 @@ def _same_file(a, b):
     return a is not None and b is not None and norm(a) == norm(b)
 
 
+def _number_locals(exc, student_path):
+    """{name: number} of the real-number locals of the outermost frame of the student's file in the
+    traceback of ``exc`` (the function the grader called), at most MAX_LOCALS of them."""
+    tb = exc.__traceback__
+    while tb is not None and not _same_file(tb.tb_frame.f_code.co_filename, student_path):
+        tb = tb.tb_next
+    if tb is None:
+        return {}
+    out = {}
+    for name, value in list(tb.tb_frame.f_locals.items()):
+        if len(out) >= MAX_LOCALS:
+            break
+        if type(value) in (int, float) or (isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0
+                                           and value.dtype.kind in "iuf"):
+            out[str(name)] = float(value)
+    return out
+
+
 def describe_exception(exc, student_path):
     """EXC (see the module docstring): type, message and the line of the student's file it came from."""
     out = {"type": type(exc).__name__, "message": _shorten(_safe_str(exc)),
-           "todo": isinstance(exc, NotImplementedError), "exit": None, "where": None, "syntax": None}
+           "todo": isinstance(exc, NotImplementedError), "exit": None, "where": None, "syntax": None,
+           "locals": {}}
     if isinstance(exc, SystemExit):
         out["exit"] = _safe_repr(exc.code)
     if isinstance(exc, SyntaxError) and _same_file(exc.filename, student_path):
@@ -287,6 +311,10 @@ def describe_exception(exc, student_path):
     if own:
         frame = own[-1]
         out["where"] = {"line": frame.lineno, "function": frame.name, "source": (frame.line or "")[:500]}
+        try:
+            out["locals"] = _number_locals(exc, student_path)
+        except BaseException:  # noqa: BLE001 - a student's frame may hold anything
+            out["locals"] = {}
     return out
 
 
