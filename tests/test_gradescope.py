@@ -113,8 +113,8 @@ def test_the_bundle_holds_what_gradescope_asks_for_at_the_root_of_its_zip(bundle
         assert (out / script).read_text().startswith("#!/usr/bin/env bash\n")
         subprocess.run(["bash", "-n", str(out / script)], check=True)      # parses
     config = json.loads((out / gs.CONFIG_NAME).read_text())
-    assert config == {"exercises": NAMES, "seed": SEED, "timeout": 60.0, "max_score": MAX_SCORE,
-                      "handnet": wheel.split("-")[1]}
+    assert config == {"exercises": NAMES, "seed": SEED, "timeout": 60.0, "jobs": None, "memory": None,
+                      "max_score": MAX_SCORE, "handnet": wheel.split("-")[1]}
     setup = (out / "setup.sh").read_text()
     assert f'pip install --no-cache-dir "$ROOT/source/{wheel}"' in setup
     assert f"-m handnet validate sigmoid cost --seed {SEED}" in setup
@@ -202,6 +202,8 @@ def test_an_empty_submission_scores_0_of_the_full_maximum(bundle, tmp_path):
     (dict(seed=-1), "seed: expected a non-negative integer"),
     (dict(seed=None), "seed: expected a non-negative integer"),
     (dict(timeout=0), "timeout"),
+    (dict(memory=0), "memory: expected a positive integer"),
+    (dict(jobs=1.5), "jobs: expected a positive integer"),
 ])
 def test_bad_arguments_are_named(kwargs, fragment, tmp_path):
     arguments = dict(names=["sigmoid"], seed=1, out_dir=tmp_path / "gs") | kwargs
@@ -221,7 +223,8 @@ def test_the_output_folder_must_not_be_a_file(tmp_path):
 # --------------------------------------------------------------------------- #
 
 def test_the_command_writes_the_bundle_and_says_what_to_upload(capsys, tmp_path):
-    status, out, _ = run_cli(capsys, "gradescope", "cost", "sigmoid", "cost", "--seed", 4, "-o", tmp_path / "gs")
+    status, out, _ = run_cli(capsys, "gradescope", "cost", "sigmoid", "cost", "--seed", 4, "-o", tmp_path / "gs",
+                             "--memory", "1G", "--jobs", 2)
     assert status == 0
     lines = out.splitlines()
     assert lines[0] == (f"wrote the Gradescope autograder for cost, sigmoid ({MAX_SCORE:g} points, graded on "
@@ -229,12 +232,14 @@ def test_the_command_writes_the_bundle_and_says_what_to_upload(capsys, tmp_path)
     assert lines[-1] == f"upload {tmp_path / 'gs' / 'autograder.zip'} as the autograder (base image Ubuntu 22.04 or newer)"
     config = json.loads((tmp_path / "gs" / gs.CONFIG_NAME).read_text())
     assert config["exercises"] == ["cost", "sigmoid"] and config["seed"] == 4 and config["timeout"] == 30.0
+    assert config["memory"] == 1024 ** 3 and config["jobs"] == 2
 
 
 @pytest.mark.parametrize("argv,fragments", [
     (["gradescope", "sigmod", "--seed", "1", "-o", "{out}"], ["no exercise named 'sigmod'", "did you mean"]),
     (["gradescope", "sigmoid", "--seed", "-1", "-o", "{out}"], ["--seed: expected a non-negative integer"]),
     (["gradescope", "sigmoid", "--seed", "1", "-o", "{out}", "--timeout", "0"], ["--timeout"]),
+    (["gradescope", "sigmoid", "--seed", "1", "-o", "{out}", "--memory", "1K"], ["--memory"]),
     (["gradescope", "sigmoid", "--seed", "1", "-o", "{file}"], ["exists and is not a folder"]),
 ])
 def test_bad_command_lines_are_one_line_errors(capsys, tmp_path, argv, fragments):

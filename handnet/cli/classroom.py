@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
+import re
+import sys
 import textwrap
 
 import numpy as np
 
 from .._text import format_table
-from ..exercises import EXERCISES, assign, report, runner
-from ..exercises import grade as grading
-from ._common import DEFAULT_OUT, EXIT_FAILED, EXIT_OK, add_command, output_folder
+from ..exercises import EXERCISES, get_exercise
+from ..exercises.grading import assign, report, runner
+from ..exercises.grading import grade as grading
+from ._common import DEFAULT_OUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, add_command, output_folder
 
 DEFAULT_GRADES_OUT = os.path.join(DEFAULT_OUT, "grades")
 DEFAULT_CHECK_TIMEOUT = runner.DEFAULT_TIMEOUT
@@ -61,9 +63,10 @@ examples:
 
 CHECK_DESCRIPTION = f"""\
 Check your solution: run every check of the exercise your file is for (its
-first line, '# handnet exercise: NAME', says which), each in its own
-process with a time limit, so a crash or an endless loop only fails that
-check. Your file is loaded from its path, never from the installed handnet.
+first line, '# handnet exercise: NAME', says which). Each check runs here
+and calls your functions in a separate, contained process with a time and
+memory limit, so a crash or an endless loop only fails that check. Your
+file may use numpy and the standard library; importing handnet is refused.
 
 Prints a table (exercise, check, PASS/FAIL/TODO, points, time), explains
 every failure (the worst entry, a hint, or the line of your code that
@@ -80,19 +83,27 @@ examples:
 GRADE_DESCRIPTION = """\
 Grade a folder of submissions, one subfolder per student. Every .py file
 in a student's folder whose first line is '# handnet exercise: NAME' is
-run through that exercise's checks, each in its own process, on the
-hidden variant --seed: shapes and values drawn from the seed at grading
-time, so hard-coded public answers do not pass (a gradient check needs no
-answer key). The exercises graded are those of --exercises, or else those
-someone submitted; a student without a file for one of them gets 0 points
-and FAIL "no file submitted" on its checks, so everyone has the same
-maximum.
+run through that exercise's checks on the hidden variant --seed: shapes
+and values drawn from the seed at grading time, so hard-coded public
+answers do not pass (a gradient check needs no answer key). The exercises
+graded are those of --exercises, or else those someone submitted; a
+student without a file for one of them gets 0 points and FAIL "no file
+submitted" on its checks, so everyone has the same maximum.
+
+The checks run here; a student's code runs only in a contained child that
+answers calls with plain data (as root: the user nobody in its own
+namespaces, with every file read-only; the header says what this machine
+gives). The files are copied before any code runs, and graded from the
+copy. A near-copy of the reference solution is flagged (column flag).
 
 Writes to --out: grades.csv (student, exercise, check, status, score,
-max_score, note) and STUDENT.json per student (shaped like Gradescope's
-results.json); prints a summary per student. Every note printed (a file
-without a header, a second file for an exercise, a file of an exercise not
-graded...) is also a NOTE row of grades.csv and in that student's JSON."""
+max_score, flag, note) and STUDENT.json per student (shaped like
+Gradescope's results.json), each student's as soon as they are done: run
+the same command again after an interruption and the students already
+graded (with unchanged files) are not run again. Every note printed (a
+file without a header, a second file for an exercise, a file of an
+exercise not graded...) is also a NOTE row of grades.csv and in that
+student's JSON."""
 
 GRADE_EPILOG = """\
 examples:
@@ -111,7 +122,8 @@ NAME..., every submission graded on the hidden variant --seed. In --out:
                     'handnet grade --exercises NAME,...' grades one student,
                     writes /autograder/results/results.json
   handnet-*.whl     a wheel of this handnet (the checks you validated)
-  handnet-autograder.json, README.md
+  handnet-autograder.json  the exercises, the seed, --timeout, --jobs, --memory
+  README.md         these steps, and how to try the bundle on your machine
   autograder.zip    the four files above, at the root of the zip: upload it
 
 HANDNET_AUTOGRADER_ROOT (default /autograder) and HANDNET_AUTOGRADER_PYTHON
@@ -121,7 +133,7 @@ bundle's README.md says how)."""
 GRADESCOPE_EPILOG = """\
 examples:
   handnet gradescope sigmoid cost --seed 7 -o gs-hw1
-  handnet gradescope backprop_one_hidden --seed 12 -o gs-hw3 --timeout 60"""
+  handnet gradescope backprop_one_hidden --seed 12 -o gs-hw3 --timeout 60 --memory 1G"""
 
 
 def register(commands):
@@ -184,9 +196,7 @@ def register(commands):
                             help="the hidden variant every submission is graded on")
     gradescope.add_argument("-o", "--out", required=True, metavar="DIR",
                             help="the folder to write the bundle into; created if needed, its files replaced")
-    gradescope.add_argument("--timeout", type=float, default=DEFAULT_CHECK_TIMEOUT, metavar="SECONDS",
-                            help="time limit of each check on Gradescope, process start included "
-                                 "(default: %(default)g)")
+    add_run_options(gradescope)
 
 
 def add_run_options(parser):
@@ -198,25 +208,35 @@ def add_run_options(parser):
     group.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="checks run at the same time, each in its own process (default: the number "
                             "of CPUs)")
+    group.add_argument("--memory", default=DEFAULT_MEMORY, metavar="SIZE",
+                       help="address space limit of the process running the student's code, e.g. 2G or "
+                            "512M (default: %(default)s)")
+
+
+#: --memory's units.
+_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+DEFAULT_MEMORY = "2G"
+
+
+def memory_option(text):
+    """Bytes from --memory: a number with an optional K, M or G (binary units), at least 64M."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*", str(text), re.I)
+    if not match:
+        raise ValueError(f"--memory: expected a size like 2G or 512M, got {text!r}")
+    size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    if size < 64 * 1024 ** 2:
+        raise ValueError(f"--memory: expected at least 64M (Python and numpy need that much), got {text!r}")
+    return size
 
 
 def run_options(args):
-    """(timeout, jobs) from --timeout and --jobs, with one-line errors."""
+    """(timeout, jobs, memory in bytes) from --timeout, --jobs and --memory, with one-line errors."""
     timeout, jobs = args.timeout, args.jobs
     if not (timeout > 0 and np.isfinite(timeout)):
         raise ValueError(f"--timeout: expected a positive number of seconds, got {timeout:g}")
     if jobs is not None and jobs < 1:
         raise ValueError(f"--jobs: expected a positive number of checks at once, got {jobs}")
-    return timeout, jobs
-
-
-def exercise_named(name):
-    if name not in EXERCISES:
-        close = difflib.get_close_matches(name, list(EXERCISES), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"no exercise named {name!r}{hint}; expected one of {', '.join(EXERCISES) or '(none)'} "
-                         "(see 'handnet exercises')")
-    return EXERCISES[name]
+    return timeout, jobs, memory_option(args.memory)
 
 
 def names_option(text):
@@ -235,11 +255,10 @@ def seed_option(seed, name="--seed"):
 
 def run_exercises(args):
     if args.name is not None:
-        exercise = exercise_named(args.name)
+        exercise = get_exercise(args.name)
         checks = f"{len(exercise.checks)} check{'s' if len(exercise.checks) != 1 else ''}"
         print(f"{exercise.name}: {exercise.title}  (worth {exercise.max_score:g} points, {checks})")
-        print(f"functions to write: {', '.join(exercise.functions)}")
-        print(f"reference solution: {exercise.reference_path()}\n")
+        print(f"functions to write: {', '.join(exercise.functions)}\n")
         if exercise.statement.strip():
             print(exercise.statement.strip() + "\n")
         print("checks:")
@@ -259,7 +278,7 @@ def run_exercises(args):
 
 
 def run_assign(args):
-    exercise = exercise_named(args.name)
+    exercise = get_exercise(args.name)
     written, backups = assign.write_assignment(exercise.name, args.out, force=args.force)
     print(f"wrote the student's copy of {exercise.name!r} ({exercise.title}) to {args.out}{os.sep}")
     for path in written:
@@ -272,10 +291,10 @@ def run_assign(args):
 
 
 def run_validate(args):
-    timeout, jobs = run_options(args)
+    timeout, jobs, memory = run_options(args)
     seeds = [seed_option(seed) for seed in dict.fromkeys(args.seed)]
-    names = [exercise_named(name).name for name in dict.fromkeys(args.names)] or None
-    validations = assign.validate(names, seeds=seeds, timeout=timeout, jobs=jobs, progress=None)
+    names = [get_exercise(name).name for name in dict.fromkeys(args.names)] or None
+    validations = assign.validate(names, seeds=seeds, timeout=timeout, jobs=jobs, progress=None, memory=memory)
     header = ("exercise", "copy", "run", "PASS", "FAIL", "TODO", "expected", "result")
     rows = []
     for v in validations:
@@ -301,7 +320,7 @@ def run_validate(args):
 
 
 def run_check(args):
-    timeout, jobs = run_options(args)
+    timeout, jobs, memory = run_options(args)
     seed = seed_option(args.seed)
     files = list(dict.fromkeys(args.files))
     exercises = [runner.exercise_for_file(path) for path in files]      # every file is fine before any runs
@@ -309,8 +328,8 @@ def run_check(args):
     everything_passed = True
     for path, exercise in zip(files, exercises):
         print(f"checking {path}: exercise {exercise.name!r} ({exercise.title}), {run}, "
-              f"{len(exercise.checks)} checks, each in its own process")
-        results = runner.run_file(path, seed=seed, timeout=timeout, jobs=jobs)
+              f"{len(exercise.checks)} checks, your code in a contained process for each")
+        results = runner.run_file(path, seed=seed, timeout=timeout, jobs=jobs, memory=memory)
         print(report.format_results(results))
         title = f"{os.path.basename(path)}, " + ("public run" if seed is None else f"seed {seed}")
         written = report.write_results_json(results, report.results_path_for(path), title=title)
@@ -322,7 +341,9 @@ def run_check(args):
 
 
 def run_grade(args):
-    timeout, jobs = run_options(args)
+    from ..exercises.grading import sandbox
+
+    timeout, jobs, memory = run_options(args)
     seed = seed_option(args.seed)
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out: {args.out!r} exists and is not a folder")
@@ -330,12 +351,22 @@ def run_grade(args):
     n_files = sum(len(files) for files in found.values())
     print(f"grading {len(found)} students, {n_files} files in {args.folder} on seed {seed} "
           f"(each check in its own process, time limit {timeout:g}s)")
+    print(f"containment: {sandbox.containment().sentence}", flush=True)
     if args.exercises is not None:
-        args.exercises = [exercise_named(name).name for name in args.exercises]
-    grades = grading.grade(args.folder, seed, out_dir=args.out, timeout=timeout, jobs=jobs,
-                           progress=False if args.no_progress else None, exercises=args.exercises)
+        args.exercises = [get_exercise(name).name for name in args.exercises]
+    try:
+        grades = grading.grade(args.folder, seed, out_dir=args.out, timeout=timeout, jobs=jobs,
+                               progress=False if args.no_progress else None, memory=memory,
+                               exercises=args.exercises)
+    except grading.GradingInterrupted as exc:
+        print(f"handnet grade: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if grades.resumed:
+        print(f"taken from the previous run (unchanged files, same seed): {', '.join(grades.resumed)}")
     for note in grades.notes:
         print(f"note: {note}")
+    for (student, exercise), flag in grades.flags.items():
+        print(f"flag: {student}, {exercise}: {flag}")
     print(grading.format_summary(grades))
     print(f"wrote {len(grades.paths)} files to {args.out}{os.sep}")
     for path in grades.paths[:3]:
@@ -348,12 +379,11 @@ def run_grade(args):
 def run_gradescope(args):
     from ..exercises.grading import gradescope
 
-    names = [exercise_named(name).name for name in dict.fromkeys(args.names)]
+    names = [get_exercise(name).name for name in dict.fromkeys(args.names)]
     seed = seed_option(args.seed)
-    if not (args.timeout > 0 and np.isfinite(args.timeout)):
-        raise ValueError(f"--timeout: expected a positive number of seconds, got {args.timeout:g}")
+    timeout, jobs, memory = run_options(args)
     output_folder(args.out)
-    paths = gradescope.write_bundle(names, seed, args.out, timeout=args.timeout)
+    paths = gradescope.write_bundle(names, seed, args.out, timeout=timeout, jobs=jobs, memory=memory)
     points = sum(EXERCISES[name].max_score for name in names)
     print(f"wrote the Gradescope autograder for {', '.join(names)} ({points:g} points, graded on seed {seed}) "
           f"to {args.out}{os.sep}")

@@ -190,7 +190,7 @@ def _structure_problems(reference, stub):
 
 
 def validate(names=None, seeds=DEFAULT_VALIDATE_SEEDS, timeout=None, jobs=None, registry=None,
-             progress=False):
+             progress=False, memory=None):
     """Run every check of each exercise on its reference (expect PASS) and on a fresh stub (expect TODO),
     for the public run and each seed in ``seeds``; a list of Validation, one per exercise.
 
@@ -233,7 +233,8 @@ def validate(names=None, seeds=DEFAULT_VALIDATE_SEEDS, timeout=None, jobs=None, 
                         tasks.append((path, name, check.name, seed))
                         where.append((name, copy, seed))
         results = runner.run_checks(tasks, timeout=timeout, jobs=jobs, registry=registry,
-                                    progress=progress, desc="validating")
+                                    progress=progress, desc="validating",
+                                    memory=runner.DEFAULT_MEMORY if memory is None else memory)
     grouped = {}
     for (name, copy, seed), result in zip(where, results):
         grouped.setdefault((name, copy, seed), []).append(result)

@@ -234,13 +234,14 @@ def _zip_bytes(contents, executable=()):
     return buffer.getvalue()
 
 
-def write_bundle(names, seed, out_dir, timeout=None, registry=None):
+def write_bundle(names, seed, out_dir, timeout=None, jobs=None, memory=None, registry=None):
     """Write the Gradescope autograder for the exercises ``names``, graded on ``seed``, to ``out_dir``.
 
     Writes setup.sh, run_autograder, the handnet wheel, handnet-autograder.json, a
     README.md for the teacher, and autograder.zip holding the first four (the file to
-    upload). ``timeout`` is each check's limit in seconds (default: the grader's).
-    Returns the paths written, the zip last.
+    upload). ``timeout`` (seconds), ``jobs`` (checks at once) and ``memory`` (bytes of
+    address space of the child running the student's code) are handnet grade's, used on
+    Gradescope (None: grade's defaults). Returns the paths written, the zip last.
     """
     from . import runner
     from ...io import atomic_write
@@ -248,6 +249,9 @@ def write_bundle(names, seed, out_dir, timeout=None, registry=None):
     exercises = _exercises(names, registry)
     seed = _check_seed(seed)
     timeout = runner._check_timeout(runner.DEFAULT_TIMEOUT if timeout is None else timeout)
+    for name, value in (("jobs", jobs), ("memory", memory)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name}: expected a positive integer or None, got {value!r}")
     out_dir = os.fspath(out_dir)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ValueError(f"out_dir: {out_dir!r} exists and is not a folder")
@@ -260,8 +264,8 @@ def write_bundle(names, seed, out_dir, timeout=None, registry=None):
     fields = dict(venv=VENV, root_variable=ROOT_VARIABLE, python_variable=PYTHON_VARIABLE, wheel=wheel,
                   config=CONFIG_NAME, names=listed, seed=seed, timeout=timeout, points=points,
                   version=version, zip=ZIP_NAME, module=__name__)
-    config = {"exercises": [e.name for e in exercises], "seed": seed, "timeout": timeout,
-              "max_score": points, "handnet": version}
+    config = {"exercises": [e.name for e in exercises], "seed": seed, "timeout": timeout, "jobs": jobs,
+              "memory": memory, "max_score": points, "handnet": version}
     files = {
         "setup.sh": SETUP_SH.format(**fields).encode("utf-8"),
         "run_autograder": RUN_AUTOGRADER.format(**fields).encode("utf-8"),
@@ -314,8 +318,8 @@ def run_autograder(root):
             shutil.copytree(submission, os.path.join(classroom, student), symlinks=True)
         else:
             os.mkdir(os.path.join(classroom, student))
-        grades = grading.grade(classroom, config["seed"], timeout=config.get("timeout"), progress=False,
-                               exercises=config["exercises"])
+        grades = grading.grade(classroom, config["seed"], timeout=config.get("timeout"), jobs=config.get("jobs"),
+                               memory=config.get("memory"), progress=False, exercises=config["exercises"])
     flags = {exercise: text for (who, exercise), text in grades.flags.items() if who == student}
     results = results_json(grades.results[student], title=f"seed {config['seed']}",
                            extra={"containment": grades.containment, "flags": flags},
