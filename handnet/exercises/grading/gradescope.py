@@ -47,6 +47,8 @@ import sys
 import tempfile
 import zipfile
 
+from ..._validate import as_positive, as_positive_int, is_integer
+
 __all__ = ["write_bundle", "build_wheel", "run_autograder", "CONFIG_NAME",
            "ROOT_VARIABLE", "PYTHON_VARIABLE", "VENV"]
 
@@ -140,9 +142,9 @@ def _exercises(names, registry=None):
 
 
 def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if not is_integer(seed) or seed < 0:
         raise ValueError(f"seed: expected a non-negative integer (the hidden variant), got {seed!r}")
-    return seed
+    return int(seed)
 
 
 def _record_hash(data):
@@ -243,15 +245,14 @@ def write_bundle(names, seed, out_dir, timeout=None, jobs=None, memory=None, reg
     address space of the child running the student's code) are handnet grade's, used on
     Gradescope (None: grade's defaults). Returns the paths written, the zip last.
     """
-    from . import runner
     from ...io import atomic_write
+    from . import runner
 
     exercises = _exercises(names, registry)
     seed = _check_seed(seed)
-    timeout = runner._check_timeout(runner.DEFAULT_TIMEOUT if timeout is None else timeout)
-    for name, value in (("jobs", jobs), ("memory", memory)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"{name}: expected a positive integer or None, got {value!r}")
+    timeout = float(as_positive(runner.DEFAULT_TIMEOUT if timeout is None else timeout, "timeout"))
+    jobs = as_positive_int(jobs, "jobs", allow_none=True)
+    memory = as_positive_int(memory, "memory", allow_none=True)
     out_dir = os.fspath(out_dir)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ValueError(f"out_dir: {out_dir!r} exists and is not a folder")
