@@ -21,7 +21,7 @@ _NAMES = {
     "cost": "costs", "COSTS": "costs",
     "gradient": "backprop", "cost_and_gradient": "backprop", "backpropagate": "backprop",
     "check_gradient": "gradcheck", "numerical_gradient": "gradcheck", "GradientReport": "gradcheck",
-    "train": "training",
+    "train": "training", "TrainingWarning": "training", "TrainingDiverged": "training",
     "save": "io", "load": "io",
     "accuracy": "metrics", "confusion_matrix": "metrics",
     "one_hot": "datasets",

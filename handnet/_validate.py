@@ -11,6 +11,20 @@ import numbers
 
 import numpy as np
 
+#: The largest magnitude accepted in any array handnet computes with (inputs X,
+#: targets Y, baselines, parameters, attributions). float64 overflows past
+#: 1.8e308 = 10^308.3, and the forward pass multiplies an input by weights,
+#: sums n_in such products per unit and layer, and the quadratic cost squares
+#: the result: with |x| <= 1e100 the products of weights and layer sizes along
+#: the network still have a factor of 1e54 before the square overflows
+#: (1e154^2 = 1e308). Real data are nowhere near it (pixels are <= 255, money
+#: <= 1e13); a 1e308 is a sentinel or a bug, and letting it in would end in
+#: "overflow encountered in matmul" and an inf deep inside.
+MAX_ABS = 1e100
+
+#: Integer labels are exact in float64 up to 2^53; beyond that two labels can be the same float.
+MAX_LABEL = 2 ** 53
+
 
 def _describe(value):
     if isinstance(value, np.ndarray):
@@ -18,27 +32,73 @@ def _describe(value):
     return f"{type(value).__name__} {value!r}"[:120]
 
 
-def as_real_array(value, name, *, ndim=None):
-    """Convert to a float64 ndarray, rejecting non-numeric, complex and non-finite data."""
+def _index_text(where):
+    return str(where if len(where) != 1 else where[0])
+
+
+def _pandas_extension_values(value, name):
+    """A pandas object holding nullable dtypes (Int64, Float64, boolean, from df.convert_dtypes())
+    as float64 numbers; None for anything else. Missing values (pd.NA) are refused by name.
+
+    pandas is not imported: an object from pandas already brought it in.
+    """
+    if not type(value).__module__.startswith("pandas") or not hasattr(value, "isna"):
+        return None
+    dtypes = list(value.dtypes) if hasattr(value, "columns") else [getattr(value, "dtype", None)]
+    if all(isinstance(d, np.dtype) for d in dtypes):
+        return None                                     # plain numpy columns: np.asarray handles them
+    kinds = [getattr(d, "kind", "O") for d in dtypes]
+    if any(k not in "biuf" for k in kinds):
+        bad = dtypes[next(i for i, k in enumerate(kinds) if k not in "biuf")]
+        raise TypeError(f"{name}: expected numbers, got a column of dtype {bad}")
+    missing = np.asarray(value.isna())
+    if missing.any():
+        where = tuple(int(i) for i in np.argwhere(missing)[0])
+        raise ValueError(f"{name}: expected numbers, got a missing value (pd.NA) at index {_index_text(where)}; "
+                         "drop or fill the missing values first (dropna() or fillna(...))")
+    return value.to_numpy(dtype=np.float64)
+
+
+def as_real_array(value, name, *, ndim=None, limit=MAX_ABS, finite=True):
+    """Convert to a float64 ndarray, rejecting non-numeric, complex, non-finite data and
+    numbers beyond ``limit`` in magnitude (MAX_ABS, see there; None for no limit).
+
+    finite=False lets nan and inf (and any magnitude) through, for values that are
+    judged rather than computed with (a gradient under check fails on them).
+    """
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name}: expected a numeric array, got {_describe(value)}")
+    converted = _pandas_extension_values(value, name)
     try:
-        arr = np.asarray(value)
+        arr = np.asarray(value) if converted is None else converted
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} ({exc})") from None
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         if arr.dtype.kind == "c":
             raise TypeError(f"{name}: expected real numbers, got complex dtype {arr.dtype}")
         raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-D array, got {arr.ndim}-D with shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        where = tuple(int(i) for i in bad)
-        raise ValueError(f"{name}: expected finite numbers, got {arr[where]} at index "
-                         f"{where if len(where) != 1 else where[0]}")
-    return arr
+    # Checked in the array's own dtype, before the cast: a float128 beyond float64's range
+    # would otherwise become inf with an "overflow encountered in cast" warning.
+    if not finite:
+        with np.errstate(over="ignore"):
+            return arr.astype(np.float64, copy=False)
+    bad = ~np.isfinite(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
+    if np.any(bad):
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name}: expected finite numbers, got {arr[where]} at index {_index_text(where)}")
+    if limit is not None and arr.dtype.kind == "f" and float(np.finfo(arr.dtype).max) > limit:
+        # (integers, float16 and float32 cannot exceed it)
+        big = np.abs(arr) > limit
+        if np.any(big):
+            where = tuple(int(i) for i in np.argwhere(big)[0])
+            raise ValueError(f"{name}: expected numbers of magnitude at most {limit:.0e}, got "
+                             f"{np.format_float_scientific(arr[where], precision=3, trim='-')} "
+                             f"at index {_index_text(where)}; handnet computes in float64, where products "
+                             "and squares of such numbers overflow: rescale the data "
+                             "(e.g. hn.datasets.minmax_normalise)")
+    return arr.astype(np.float64, copy=False)
 
 
 def as_inputs(X, n_features, name="X"):
@@ -60,8 +120,8 @@ def as_inputs(X, n_features, name="X"):
     return arr
 
 
-def as_labels(y, n_classes, name="Y"):
-    """Integer class labels 0..n_classes-1 as an int64 vector.
+def as_labels(y, n_classes=None, name="Y"):
+    """Integer class labels 0..n_classes-1 as an int64 vector (n_classes None: any label >= 0).
 
     Accepts integer dtypes and floats holding whole numbers.
     """
@@ -69,16 +129,21 @@ def as_labels(y, n_classes, name="Y"):
     frac = arr != np.round(arr)
     if np.any(frac):
         i = int(np.argmax(frac))
-        raise ValueError(f"{name}: expected integer class labels in 0..{n_classes - 1}, "
+        raise ValueError(f"{name}: expected integer class labels{_label_range(n_classes)}, "
                          f"got the fractional value {arr[i]} at index {i}")
-    bad = (arr < 0) | (arr >= n_classes)
+    top = MAX_LABEL if n_classes is None else n_classes
+    bad = (arr < 0) | (arr >= top)
     if np.any(bad):
         i = int(np.argmax(bad))
         hint = (" (labels 1..K as in the course data? use hn.one_hot(y, K, base=1))"
                 if arr[i] == n_classes and np.min(arr) >= 1 else "")
-        raise ValueError(f"{name}: expected integer class labels in 0..{n_classes - 1}, "
+        raise ValueError(f"{name}: expected integer class labels{_label_range(n_classes)}, "
                          f"got {arr[i]:g} at index {i}{hint}")
     return arr.astype(np.int64)
+
+
+def _label_range(n_classes):
+    return f" in 0..{n_classes - 1}" if n_classes is not None else " >= 0 (class numbers 0..K-1)"
 
 
 def one_hot_matrix(labels, n_classes):
@@ -175,6 +240,32 @@ def as_seed(value, name="seed"):
         raise TypeError(f"{name}: expected a non-negative integer, None or a numpy Generator, "
                         f"got {_describe(value)}")
     return int(value)
+
+
+def as_bool(value, name):
+    """True or False only: 'yes', 1 or an array is refused rather than read as a truth value."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {_describe(value)}")
+    return bool(value)
+
+
+def as_choice(value, choices, name):
+    """One of ``choices`` (strings, or None if listed), compared without ever asking an
+    array for its truth value."""
+    if not (value is None or isinstance(value, str)) or value not in choices:
+        raise ValueError(f"{name}: expected one of {choices}, got {_describe(value)}")
+    return value
+
+
+def as_net(net, order="net, X, Y"):
+    """The network argument of a public function: a handnet MLP, else a TypeError that says
+    what came instead and in which order the arguments go (swapped arguments are common)."""
+    from .network import MLP            # here: network imports this module
+
+    if not isinstance(net, MLP):
+        hint = f"arguments in the order {order}" if "," in order else f"the one argument is {order}"
+        raise TypeError(f"net: expected a handnet MLP, got {type(net).__name__} ({hint})")
+    return net
 
 
 def as_image_shape(image_shape, D, name="image_shape", ndim=None):

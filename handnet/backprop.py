@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validate as V
 from ._linalg import rows_matmul
-from .costs import output_delta, prepare, regularised_cost, resolve_cost
+from .costs import cost_terms, output_delta, prepare, resolve_cost
 
 __all__ = [
     "rows_matmul",
@@ -91,6 +92,7 @@ def backpropagate(net, zs, acts, delta_out, to_input=False, out=None, layer=None
     (None above the starting layer); dx = delta_1 @ W_1.T of shape (..., N, n_0)
     if to_input else None.
     """
+    V.as_net(net, "net, zs, acts, delta_out")
     L = net.n_layers
     top = L - 1 if layer is None else layer
     weights = net.weights
@@ -115,15 +117,24 @@ def _parameter_gradients(net, acts, deltas, l2, m, out):
 
 
 def _cost_and_gradient(net, X, Y, l2, cost_name, out=None):
-    """The fast path: inputs already validated.  One forward pass, one backward pass."""
+    """The fast path: inputs already validated.  One forward pass, one backward pass.
+
+    Returns (J, gradient (P,), output activations (m, K)).
+    """
+    (data, penalty), out, output = _cost_terms_and_gradient(net, X, Y, l2, cost_name, out)
+    return data + penalty, out, output
+
+
+def _cost_terms_and_gradient(net, X, Y, l2, cost_name, out=None):
+    """As _cost_and_gradient, with J's two terms apart: ((J_data, penalty), gradient, output)."""
     m = X.shape[0]
     zs, acts = net.forward_pass(X, check=False)
-    J = regularised_cost(net, zs, acts, Y, l2, cost_name)
+    terms = cost_terms(net, zs, acts, Y, l2, cost_name)
     delta_L = output_delta(cost_name, net.output, zs[-1], acts[-1], Y)
     deltas, _ = backpropagate(net, zs, acts, delta_L)
     out = np.empty(net.n_params) if out is None else out
     _parameter_gradients(net, acts, deltas, l2, m, out)
-    return J, out, acts[-1]
+    return terms, out, acts[-1]
 
 
 def cost_and_gradient(net, X, Y, l2=0.0, cost=None):

@@ -39,6 +39,7 @@ __all__ = [
     "quadratic",
     "l2_penalty",
     "regularised_cost",
+    "cost_terms",
     "output_delta",
     "check_cost_pairing",
 ]
@@ -138,6 +139,7 @@ def output_delta(cost_name, output, z, h, y):
 
 def resolve_cost(net, cost):
     """The cost name to use: ``cost`` if given (checked against the output layer), else net.cost."""
+    V.as_net(net)
     if cost is None:
         return net.cost
     return check_cost_pairing(cost, net.output.name)
@@ -154,9 +156,18 @@ def prepare(net, X, Y, l2, names=("X", "Y")):
     return X, Y, l2
 
 
+def cost_terms(net, zs, acts, Y, l2, cost_name):
+    """(J_data, penalty) from a forward pass (zs, acts): the two terms of J, m = Y.shape[0].
+
+    J_data = data_cost(z_L, a_L; Y);  penalty = (lambda / (2m)) sum_l sum(W_l^2).
+    """
+    return data_cost(cost_name, zs[-1], acts[-1], Y), l2_penalty(net.weights, l2, Y.shape[0])
+
+
 def regularised_cost(net, zs, acts, Y, l2, cost_name):
     """J = J_data(z_L, a_L; Y) + (lambda / (2m)) sum_l sum(W_l^2), from a forward pass (zs, acts)."""
-    return data_cost(cost_name, zs[-1], acts[-1], Y) + l2_penalty(net.weights, l2, Y.shape[0])
+    data, penalty = cost_terms(net, zs, acts, Y, l2, cost_name)
+    return data + penalty
 
 
 def cost(net, X, Y, l2=0.0, cost=None):

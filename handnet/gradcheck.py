@@ -30,6 +30,7 @@ import numpy as np
 
 from . import _validate as V
 from .backprop import _cost_and_gradient
+from .gradreport import GradientReport
 from .costs import prepare, regularised_cost, resolve_cost
 
 __all__ = [
@@ -54,44 +55,154 @@ def numerical_gradient(f, theta, h=DEFAULT_H, indices=None):
 
     f: a function of a flat parameter vector (P,) returning a number (for
     example a student's own cost function); theta: (P,). Returns an array of
-    shape (P,) (or (len(indices),)). theta is restored exactly afterwards.
+    shape (P,) (or (len(indices),)). theta is never modified: f sees a copy.
+
+    Refused with a ValueError/TypeError naming the argument: an f that is not a
+    function or returns anything but one real number, a theta that is not
+    finite numbers, indices outside 0..P-1, a step h lost in rounding
+    (theta + h == theta) or leaving the range of the data, and an f that
+    returns nan or inf at theta +- h e_i, or values whose difference overflows
+    (the central difference is no number).
 
     This is a loop over parameters by nature: each entry needs its own two
     evaluations of f (every evaluation is itself vectorised over samples).
     """
-    theta = np.asarray(theta, dtype=np.float64)
+    f = _as_function(f)
+    theta = V.as_real_array(theta, "theta")
     h = V.as_positive(h, "h")
+    indices = _as_indices(indices, theta.size)
+    f_plus, f_minus = central_values(f, theta, h, indices)
+    bad = ~(np.isfinite(f_plus) & np.isfinite(f_minus))
+    if np.any(bad):
+        j = int(np.argmax(bad))
+        sign, value = ("+", f_plus[j]) if not np.isfinite(f_plus[j]) else ("-", f_minus[j])
+        raise ValueError(f"f: returned {value} at theta {sign} h e_i for index {int(indices[j])} "
+                         f"(theta[{int(indices[j])}] = {theta.reshape(-1)[indices[j]]:g}, h = {h:g}); "
+                         "the central difference there is not a number. Is theta +- h outside the "
+                         "domain of f (a log of a negative number)? Choose a smaller h or another theta.")
+    g = central_difference(f_plus, f_minus, h)
+    if not np.all(np.isfinite(g)):
+        j = int(np.argmax(~np.isfinite(g)))
+        raise ValueError(f"f: its values {f_plus[j]:g} at theta + h e_i and {f_minus[j]:g} at theta - h e_i "
+                         f"for index {int(indices[j])} differ by more than float64 can hold "
+                         "(the central difference overflows)")
+    return g
+
+
+def central_values(f, theta, h, indices):
+    """f(theta + h e_i) and f(theta - h e_i) for each i in ``indices``: two arrays, possibly not
+    finite (the callers decide). The step is checked first (check_step); f sees a copy of theta."""
+    check_step(theta.reshape(-1)[indices], h, indices)
     work = theta.copy()
-    indices = np.arange(theta.size) if indices is None else np.asarray(indices)
     flat = work.reshape(-1)
-    out = np.empty(len(indices))
+    f_plus, f_minus = np.empty(len(indices)), np.empty(len(indices))
     for j, i in enumerate(indices):
         original = flat[i]
         flat[i] = original + h
-        f_plus = f(work)
+        f_plus[j] = _value(f, work)
         flat[i] = original - h
-        f_minus = f(work)
+        f_minus[j] = _value(f, work)
         flat[i] = original
-        out[j] = (f_plus - f_minus) / (2.0 * h)
-    return out
+    return f_plus, f_minus
+
+
+def central_difference(f_plus, f_minus, h):
+    """[f(theta + h e_i) - f(theta - h e_i)] / (2h); inf where that overflows or f was not finite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = (f_plus - f_minus) / (2.0 * h)
+    g[~np.isfinite(g)] = np.inf
+    return g
+
+
+def check_step(values, h, indices):
+    """Refuse a step h that cannot give a central difference at these entries of theta:
+
+    - theta + h == theta (or theta - h == theta): h is below the spacing of float64 numbers
+      there, so the difference would be 0/2h or a pure rounding artefact;
+    - |theta +- h| > MAX_ABS: the step leaves the range handnet computes in (and overflows).
+    """
+    plus, minus = values + h, values - h
+    lost = (plus == values) | (minus == values)
+    advice = ("choose h near 1e-5 x max(1, |theta|): the truncation error grows like h^2 and the "
+              "rounding error like eps/h, and their sum is smallest near (3 eps)^(1/3) ~ 1e-5")
+    if np.any(lost):
+        j = int(np.argmax(lost))
+        raise ValueError(f"h: {h:g} is lost in rounding at index {int(indices[j])}: theta + h == theta "
+                         f"for theta = {values[j]:g} (float64 numbers there are {np.spacing(values[j]):.1e} "
+                         f"apart); {advice}")
+    out = np.maximum(np.abs(plus), np.abs(minus)) > V.MAX_ABS
+    if np.any(out):
+        j = int(np.argmax(out))
+        raise ValueError(f"h: {h:g} is so large that theta +- h leaves the range of float64 data "
+                         f"(|value| <= {V.MAX_ABS:.0e}) at index {int(indices[j])} (theta = {values[j]:g}); "
+                         f"{advice}")
+
+
+def _as_function(f):
+    if not callable(f):
+        raise TypeError(f"f: expected a function of theta returning a number (a cost), "
+                        f"got {V._describe(f)}")
+    return f
+
+
+def _value(f, theta):
+    """f(theta) as a float, possibly nan or inf (numpy's warnings about it are silenced: the
+    callers report a non-finite value by name instead). Anything but one real number is refused."""
+    with np.errstate(all="ignore"):
+        v = f(theta)
+    if np.ndim(v) != 0 or np.asarray(v).dtype.kind not in "iuf":     # bools, strings, None, arrays
+        raise TypeError(f"f: expected f(theta) to return one real number (the cost), got {V._describe(v)}"
+                        + ("; sum it, or return float(...)" if np.ndim(v) else ""))
+    return float(v)
+
+
+def _as_indices(indices, size):
+    """None -> every index 0..size-1; else a 1-D array of ints in 0..size-1."""
+    if indices is None:
+        return np.arange(size)
+    arr = np.asarray(indices) if not isinstance(indices, (str, bytes)) else np.asarray([indices])
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise TypeError(f"indices: expected flat integer positions into theta, got {V._describe(indices)}")
+    bad = (arr < 0) | (arr >= size)
+    if np.any(bad):
+        raise ValueError(f"indices: {int(arr[np.argmax(bad)])} is out of range; theta has {size} entries "
+                         f"(positions 0..{size - 1})")
+    return arr.astype(np.int64)
 
 
 def directional_derivative(f, theta, v, h=DEFAULT_H):
     """D_v f(theta) ~ [f(theta + h v) - f(theta - h v)] / (2h): two evaluations of f.
 
     Compared with g . v, it checks every entry of g at once along a random v.
+    inf if f is not finite at theta +- h v.
     """
-    theta = np.asarray(theta, dtype=np.float64)
-    return (f(theta + h * v) - f(theta - h * v)) / (2.0 * h)
+    f = _as_function(f)
+    theta = V.as_real_array(theta, "theta")
+    v = V.as_real_array(v, "v")
+    if v.shape != theta.shape:
+        raise ValueError(f"v: expected a direction of the shape of theta, {theta.shape}, got {v.shape}")
+    h = V.as_positive(h, "h")
+    return float(central_difference(np.array([_value(f, theta + h * v)]),
+                                    np.array([_value(f, theta - h * v)]), h)[0])
 
 
 def relative_error(analytic, numerical, floor=0.0):
-    """|a - n| / max(|a|, |n|, floor), element-wise; 0 where both are 0 and floor is 0."""
+    """|a - n| / max(|a|, |n|, floor), element-wise; 0 where both are 0 and floor is 0.
+
+    inf where either value is nan or inf: an entry that cannot be compared fails,
+    it never passes.
+    """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numerical, dtype=np.float64)
+    finite = np.isfinite(a) & np.isfinite(n)
+    a, n = np.where(finite, a, 0.0), np.where(finite, n, 0.0)
     scale = np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
-    diff = np.abs(a - n)
-    return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    with np.errstate(over="ignore"):      # a - n of two huge finite values: inf, which fails
+        diff = np.abs(a - n)
+        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    return np.where(finite, rel, np.inf)
 
 
 def rounding_floor(f_value, h, threshold):
@@ -101,111 +212,6 @@ def rounding_floor(f_value, h, threshold):
     = |a - n| / floor, so ``rel <= threshold`` means ``|a - n| <= rounding_noise``.
     """
     return 8.0 * EPS * max(1.0, abs(float(f_value))) / h / threshold
-
-
-class GradientReport:
-    """The result of a gradient check.
-
-    Attributes
-    ----------
-    passed          True if every checked entry (and the directional check) is within threshold
-    max_rel_error   the largest relative error over all checked entries
-    table           pandas DataFrame, one row per parameter array (W0, b0, W1, ...):
-                    shape, entries checked, max/mean relative error, the worst
-                    entry with its index and both values, the course's
-                    norm(n - a) / norm(n + a), pass/fail
-    entries         pandas DataFrame, one row per checked entry
-    failures        the rows of ``entries`` above the threshold, worst first
-    norm_rel_diff   norm(n - a) / norm(n + a) over all checked entries: the course's single
-                    number (checkNNGradients expects < 1e-9 with h = 1e-4)
-    worst           the worst entry as a dict (param, index, analytic, numerical, rel_error)
-    directional     dict with the directional check, or None
-    """
-
-    def __init__(self, entries, layout, threshold, h, floor, directional=None, n_params=None, notes=()):
-        self.notes = list(notes)
-        self.entries = entries
-        self.threshold = threshold
-        self.h = h
-        self.floor = floor
-        self.directional = directional
-        self.n_params = n_params if n_params is not None else len(entries)
-        rows = []
-        for name, _, shape in layout:
-            e = entries[entries["param"] == name]
-            if len(e) == 0:
-                continue
-            w = e["rel_error"].idxmax()
-            diff = np.linalg.norm(e["numerical"] - e["analytic"])
-            total = np.linalg.norm(e["numerical"] + e["analytic"])
-            rows.append({
-                "param": name,
-                "shape": shape,
-                "checked": len(e),
-                "max_rel_error": float(e["rel_error"].max()),
-                "mean_rel_error": float(e["rel_error"].mean()),
-                "worst_index": e.at[w, "index"],
-                "analytic": float(e.at[w, "analytic"]),
-                "numerical": float(e.at[w, "numerical"]),
-                "norm_rel_diff": float(diff / total) if total > 0 else 0.0,
-                "passed": bool(e["rel_error"].max() <= threshold),
-            })
-        import pandas as pd  # here, not at the top: the exercise checks import this module without pandas
-
-        self.table = pd.DataFrame(rows)
-        self.max_rel_error = float(entries["rel_error"].max()) if len(entries) else 0.0
-        total = np.linalg.norm(entries["numerical"] + entries["analytic"])
-        self.norm_rel_diff = (float(np.linalg.norm(entries["numerical"] - entries["analytic"]) / total)
-                              if total > 0 else 0.0)
-        self.failures = (entries[entries["rel_error"] > threshold]
-                         .sort_values("rel_error", ascending=False).reset_index(drop=True))
-        w = entries["rel_error"].idxmax() if len(entries) else None
-        self.worst = None if w is None else {
-            "param": entries.at[w, "param"], "index": entries.at[w, "index"],
-            "entry": entries.at[w, "entry"], "analytic": float(entries.at[w, "analytic"]),
-            "numerical": float(entries.at[w, "numerical"]), "rel_error": float(entries.at[w, "rel_error"]),
-        }
-        dir_ok = directional is None or directional["rel_error"] <= threshold
-        self.passed = bool(self.max_rel_error <= threshold and dir_ok)
-
-    def __bool__(self):
-        return self.passed
-
-    @staticmethod
-    def describe_entry(row):
-        """'W1[2, 0]: analytic 1.234e-02, numerical 2.468e-02, rel. error 3.3e-01'."""
-        return (f"{row['entry']}: analytic {row['analytic']:.3e}, numerical {row['numerical']:.3e}, "
-                f"rel. error {row['rel_error']:.1e}")
-
-    def __str__(self):
-        verdict = "PASSED" if self.passed else "FAILED"
-        checked = len(self.entries)
-        lines = [f"Gradient check {verdict}: max relative error {self.max_rel_error:.2e} "
-                 f"(threshold {self.threshold:.0e}, h = {self.h:g}, {checked} of {self.n_params} entries; "
-                 f"norm(n - a)/norm(n + a) = {self.norm_rel_diff:.1e})"]
-        if len(self.table):
-            t = self.table.copy()
-            t["shape"] = t["shape"].map(str)
-            t["worst_index"] = t["worst_index"].map(lambda i: str(list(i)) if isinstance(i, tuple) else str(i))
-            for col in ("max_rel_error", "mean_rel_error", "norm_rel_diff"):
-                t[col] = t[col].map(lambda v: f"{v:.2e}")
-            for col in ("analytic", "numerical"):
-                t[col] = t[col].map(lambda v: f"{v: .6e}")
-            t["passed"] = t["passed"].map({True: "yes", False: "NO"})
-            lines.append(t.to_string(index=False))
-        if self.directional is not None:
-            d = self.directional
-            lines.append(f"random direction: analytic g.v {d['analytic']:.6e}, numerical {d['numerical']:.6e}, "
-                         f"rel. error {d['rel_error']:.1e} ({'ok' if d['rel_error'] <= self.threshold else 'WRONG'})")
-        lines += [f"note: {note}" for note in self.notes]
-        if len(self.failures):
-            lines.append(f"{len(self.failures)} entries above the threshold; the worst:")
-            for _, row in self.failures.head(5).iterrows():
-                lines.append("  " + self.describe_entry(row))
-        return "\n".join(lines)
-
-    def __repr__(self):
-        return f"<GradientReport {'passed' if self.passed else 'FAILED'} max_rel_error={self.max_rel_error:.2e}>"
 
 
 def _entry_names(layout, flat_indices):
@@ -249,22 +255,34 @@ def check(f, grad, theta, layout=None, h=DEFAULT_H, threshold=DEFAULT_THRESHOLD,
     directional  also check g . v against a two-evaluation directional derivative
                along a random unit vector v
     seed       seed for the subset and the direction
+
+    Nothing unverifiable passes: an entry whose analytic value is nan or inf, or
+    where f is not finite at theta +- h e_i, fails with relative error inf and a
+    reason in the report (column ``reason``). f must be finite at theta itself,
+    and a step h lost in rounding or leaving the data's range is refused up front.
     """
+    f = _as_function(f)
     theta = V.as_real_array(theta, "theta", ndim=1)
     h = V.as_positive(h, "h")
     threshold = V.as_positive(threshold, "threshold")
     subset = V.as_positive_int(subset, "subset", allow_none=True)
-    g = grad(theta.copy()) if callable(grad) else grad
-    g = V.as_real_array(g, "gradient").reshape(-1)
-    if g.shape != theta.shape:
-        raise ValueError(f"gradient: expected {theta.size} entries (one per parameter), got {g.size}")
+    directional = V.as_bool(directional, "directional")
     layout = layout if layout is not None else [("theta", 0, theta.shape)]
     rng = np.random.default_rng(V.as_seed(seed))
-
     indices = _choose_indices(layout, subset, rng)
-    f0 = float(f(theta.copy()))
+    check_step(theta[indices], h, indices)
+
+    g = grad(theta.copy()) if callable(grad) else grad
+    g = V.as_real_array(g, "gradient", finite=False).reshape(-1)
+    if g.shape != theta.shape:
+        raise ValueError(f"gradient: expected {theta.size} entries (one per parameter), got {g.size}")
+    f0 = _value(f, theta.copy())
+    if not np.isfinite(f0):
+        raise ValueError(f"f: returned {f0} at theta itself; the gradient of a cost that is not a "
+                         "finite number cannot be checked")
     floor = rounding_floor(f0, h, threshold)
-    numerical = numerical_gradient(f, theta, h=h, indices=indices)
+    f_plus, f_minus = central_values(f, theta, h, indices)
+    numerical = central_difference(f_plus, f_minus, h)
     analytic = g[indices]
     params, idx, names = _entry_names(layout, indices)
     import pandas as pd
@@ -272,18 +290,39 @@ def check(f, grad, theta, layout=None, h=DEFAULT_H, threshold=DEFAULT_THRESHOLD,
     entries = pd.DataFrame({
         "param": params, "index": idx, "entry": names, "flat_index": indices,
         "analytic": analytic, "numerical": numerical,
-        "abs_error": np.abs(analytic - numerical),
+        "abs_error": absolute_error(analytic, numerical),
         "rel_error": relative_error(analytic, numerical, floor),
+        "reason": unverifiable_reasons(analytic, f_plus, f_minus, numerical),
     })
     direction = None
     if directional:
         v = rng.standard_normal(theta.size)
         v /= np.linalg.norm(v)
         dn = directional_derivative(f, theta, v, h)
-        da = float(g @ v)
-        direction = {"analytic": da, "numerical": float(dn),
+        with np.errstate(over="ignore", invalid="ignore"):
+            da = float(g @ v)
+        direction = {"analytic": da, "numerical": dn,
                      "rel_error": float(relative_error(da, dn, floor))}
     return GradientReport(entries, layout, threshold, h, floor, direction, n_params=theta.size, notes=notes)
+
+
+def absolute_error(analytic, numerical):
+    """|a - n| element-wise; inf where either is not finite (or the difference overflows)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        err = np.abs(analytic - numerical)
+    err[~np.isfinite(err)] = np.inf
+    return err
+
+
+def unverifiable_reasons(analytic, f_plus, f_minus, numerical):
+    """Why an entry cannot be compared ('' where it can): which value is not a finite number."""
+    reasons = np.full(len(analytic), "", dtype=object)
+    for bad, why in ((~np.isfinite(numerical), "the central difference overflows"),
+                     (~np.isfinite(f_minus), "f(theta - h e_i) is not a finite number"),
+                     (~np.isfinite(f_plus), "f(theta + h e_i) is not a finite number"),
+                     (~np.isfinite(analytic), "the analytic value is not a finite number")):
+        reasons[bad] = why
+    return reasons
 
 
 def check_gradient(net, X, Y, l2=0.0, cost=None, h=DEFAULT_H, threshold=DEFAULT_THRESHOLD,
@@ -300,6 +339,7 @@ def check_gradient(net, X, Y, l2=0.0, cost=None, h=DEFAULT_H, threshold=DEFAULT_
     h = V.as_positive(h, "h")
     threshold = V.as_positive(threshold, "threshold")
     subset = V.as_positive_int(subset, "subset", allow_none=True)
+    directional = V.as_bool(directional, "directional")
     work = net.copy()
 
     def J(theta):
@@ -341,7 +381,7 @@ def _flatten_layers(pairs, net):
         raise ValueError(f"gradient: expected {net.n_layers} (dW, db) pairs, got {len(pairs)}")
     parts = []
     for l, (pair, (n_in, n_out)) in enumerate(zip(pairs, net.shapes)):
-        dW, db = (V.as_real_array(p, f"gradient[{l}]") for p in pair)
+        dW, db = (V.as_real_array(p, f"gradient[{l}]", finite=False) for p in pair)
         if dW.shape != (n_in, n_out):
             raise ValueError(f"gradient[{l}]: expected dW of shape {(n_in, n_out)}, got {dW.shape}")
         if db.reshape(-1).shape != (n_out,):

@@ -14,93 +14,40 @@ Saving is atomic: the archive is written to a temporary file in the same
 folder, flushed to disk, then renamed over the target, so a crash or Ctrl-C
 never leaves a half-written model (the old file, if any, stays intact). The
 file keeps the permissions of the one it replaces (a new one gets the umask's).
-Loading uses ``allow_pickle=False`` and checks names, dtypes and shapes.
+A process killed mid-save leaves its temporary file behind; the next save of
+the same path removes it (never one a live process is writing: see the notes
+in handnet/_atomic.py). Errors name the ``path`` argument, not the
+temporary file.
+
+Loading treats the file as untrusted: only regular files are opened (a FIFO
+cannot block it); every member's name, compression and declared size, and
+each .npy header (shape, dtype), are checked against the file's size before
+any array is decompressed or allocated; ``meta`` is bounded in size and
+nesting depth; arrays are read with ``allow_pickle=False``. Any failure is a
+ValueError "path: ... is not a valid handnet model file: ...".
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
-import tempfile
+import struct
 import zipfile
 import zlib
 
 import numpy as np
 
+from . import _validate as V
+from ._atomic import _as_target, atomic_write
 from .network import MLP
 
 __all__ = ["save", "load", "atomic_write", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "handnet.mlp"
 FORMAT_VERSION = 1
-
-
-def atomic_write(path, write):
-    """Call write(file_object) on a temporary file next to ``path``, then rename it to ``path``.
-
-    The new file gets the permissions of the file it replaces, or the usual
-    0o666 & ~umask for a new file (mkstemp alone would leave it 0o600).
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    mode = _mode_for(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
-    return path
-
-
-def _mode_for(path):
-    """The permission bits for the file written at ``path``: those of the file it replaces, else
-    0o666 & ~umask, like open() would give."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        pass
-    umask = None
-    try:                                  # Linux: read the umask without changing it
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    umask = int(line.split()[1], 8)
-                    break
-    except (OSError, ValueError):
-        pass
-    if umask is None:
-        umask = os.umask(0o022)
-        os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _fsync_folder(folder):
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    try:
-        dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
 
 
 def _meta(net):
@@ -112,14 +59,14 @@ def _meta(net):
 
 
 def save(net, path):
-    """Write ``net`` to ``path`` as an .npz (W0, b0, ..., meta); atomic. Returns the path.
+    """Write ``net`` to ``path`` as an .npz (W0, b0, ..., meta); atomic. Returns the path (a str).
 
-    The path is used exactly as given (no '.npz' is appended).
+    ``path``: a str, bytes or os.PathLike file path, used exactly as given (no
+    '.npz' is appended); missing folders are created. An empty path or a
+    folder is a ValueError; an OS error names ``path`` (see atomic_write).
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net: expected a handnet MLP, got {type(net).__name__}")
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    V.as_net(net, "net, path")
+    path = _as_target(path)
     if not np.all(np.isfinite(net.params)):
         i = int(np.argmax(~np.isfinite(net.params)))
         raise ValueError(f"net: parameter {i} is {net.params[i]}; a model with NaN or infinite "
@@ -140,28 +87,23 @@ _NPY_MAGIC = b"\x93NUMPY"
 def load(path):
     """Read a network saved by ``save`` (or any npz with W0, b0, W1, b1, ...).
 
-    Raises FileNotFoundError for a missing file, TypeError when ``path`` is
-    not a path, and ValueError for anything that is not a valid model file (a
-    folder, not an npz, truncated, object arrays, members that are not .npy,
-    missing or extra arrays, inconsistent shapes, non-finite values, bad meta).
-    A file that exists but cannot be opened (permissions) raises the OSError
-    of ``open``.
+    ``path``: a str, bytes or os.PathLike path to a regular file. Raises
+    FileNotFoundError for a missing file, TypeError when ``path`` is not a
+    path, and ValueError for anything that is not a valid model file (a folder,
+    a FIFO or device, not an npz, truncated, object arrays, members that are
+    not .npy, missing or extra arrays, sizes the file cannot hold, inconsistent
+    shapes, non-finite values, bad meta). A file that exists but cannot be
+    opened (permissions) raises the OSError of ``open``.
     """
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise TypeError(f"path: expected a file path, got {type(path).__name__} {path!r}"[:160])
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"path: no model file at {path!r}")
-    if os.path.isdir(path):
-        raise ValueError(f"path: {path!r} is a folder, not a model file")
-    with open(path, "rb") as fh:          # we own the handle: closed even when numpy fails
+    with _open_regular_file(path) as fh:  # we own the handle: closed even when numpy fails
         try:
-            arrays = _read_archive(fh)
-        except ValueError as exc:
-            raise ValueError(f"path: {path!r} is not a valid handnet model file ({exc})") from None
-        except (OSError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
-            raise ValueError(f"path: {path!r} is not a valid handnet model file: it is not a readable "
-                             f".npz archive ({type(exc).__name__}: {exc})") from None
+            arrays = _read_archive(fh, os.fstat(fh.fileno()).st_size)
+        except _DECODING_ERRORS as exc:
+            reason = str(exc) if type(exc) is ValueError else f"{type(exc).__name__}: {exc}"
+            raise ValueError(f"path: {path!r} is not a valid handnet model file: {reason}") from None
     meta = _read_meta(arrays.pop("meta", None), path)
     weights, biases = _read_layers(arrays, path)
     sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
@@ -179,8 +121,51 @@ def load(path):
     return net
 
 
-def _read_archive(fh):
-    """{name: array} of every member of the .npz in the open binary file ``fh``; never unpickles."""
+# ----------------------------------------------------------------------------
+# Reading an untrusted file: look at everything before decompressing anything
+# ----------------------------------------------------------------------------
+
+#: What a broken or hostile file can make the readers raise; each becomes "not a valid handnet
+#: model file". (zipfile raises NotImplementedError for unknown compression, RuntimeError for
+#: encryption; numpy ValueError for bad headers; RecursionError/MemoryError are defence in depth.)
+_DECODING_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error,
+                    NotImplementedError, RuntimeError, OverflowError, MemoryError, struct.error)
+_MEMBER = re.compile(r"(meta|[Wb](?:0|[1-9][0-9]*))\.npy")     # W0.npy, b12.npy, meta.npy; not W01
+_DEFLATE_MAX_RATIO = 1032        # deflate cannot expand data more than about 1032-fold (zlib's docs)
+
+
+def _open_regular_file(path):
+    """The file at ``path`` opened for binary reading, refusing anything but a regular file.
+
+    It is opened non-blocking, so a FIFO with no writer cannot hang us, then checked with fstat on
+    the open descriptor (no window between the check and the open).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"path: no model file at {path!r}") from None
+    except IsADirectoryError:             # Windows
+        raise ValueError(f"path: {path!r} is a folder, not a model file") from None
+    kind = stat.S_IFMT(os.fstat(fd).st_mode)
+    if kind != stat.S_IFREG:
+        os.close(fd)
+        if kind == stat.S_IFDIR:
+            raise ValueError(f"path: {path!r} is a folder, not a model file")
+        what = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
+                stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}.get(kind, "not a regular file")
+        raise ValueError(f"path: {path!r} is {what}; a model file is a regular file")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _read_archive(fh, file_size):
+    """{name: array} of every member of the .npz in the open binary file ``fh``; never unpickles.
+
+    Before any array is read, every member's name, compression, declared size, and .npy header
+    (shape, dtype) are checked against each other and against ``file_size``, so a file can never
+    make us allocate more than its members declare and its bytes can hold.
+    """
     magic = fh.read(len(_NPY_MAGIC))
     if not magic:
         raise ValueError("the file is empty")
@@ -189,17 +174,86 @@ def _read_archive(fh):
     if not magic.startswith(_ZIP_MAGIC):
         raise ValueError(f"it is not an .npz archive (a zip file); it starts with {magic!r}")
     fh.seek(0)
-    archive = np.load(fh, allow_pickle=False)
-    if not isinstance(archive, np.lib.npyio.NpzFile):      # cannot happen after the magic check
-        raise ValueError("it is not an .npz archive")
-    arrays = {}
-    with archive:
-        for name in archive.files:
-            arr = archive[name]
-            if not isinstance(arr, np.ndarray):   # a zip member that is not a .npy file
-                raise ValueError(f"its member {name!r} is not a .npy array")
-            arrays[name] = arr
+    with zipfile.ZipFile(fh) as archive:
+        members = archive.infolist()
+        for info in members:
+            _check_member(info, file_size)
+        names = [info.filename for info in members]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"it holds more than one member named {twice[0]!r}")
+        for info in members:
+            _check_npy_header(archive, info)
+        arrays = {}
+        for info in members:
+            with archive.open(info) as member:
+                arrays[info.filename[:-len(".npy")]] = np.lib.format.read_array(member, allow_pickle=False)
     return arrays
+
+
+def _check_member(info, file_size):
+    """A member's name is W<l>.npy, b<l>.npy or meta.npy, and its declared sizes fit the file."""
+    name = info.filename
+    if _MEMBER.fullmatch(name) is None:
+        if not name.endswith(".npy"):
+            raise ValueError(f"its member {name!r} is not a .npy array")
+        raise ValueError(f"it holds an unexpected array {name[:-4]!r}; expected W0, b0, W1, b1, ... and meta")
+    if info.flag_bits & 0x1:
+        raise ValueError(f"its member {name!r} is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ValueError(f"its member {name!r} uses zip compression method {info.compress_type}; "
+                         "handnet reads stored or deflated members (np.savez, np.savez_compressed)")
+    if info.header_offset + info.compress_size > file_size:
+        raise ValueError(f"its member {name!r} claims {info.compress_size} bytes at offset "
+                         f"{info.header_offset}, past the end of the {file_size}-byte file")
+    most = info.compress_size if info.compress_type == zipfile.ZIP_STORED else \
+        _DEFLATE_MAX_RATIO * info.compress_size + 64
+    if info.file_size > most:
+        raise ValueError(f"its member {name!r} claims {info.file_size} bytes uncompressed, more than its "
+                         f"{info.compress_size} stored bytes can hold")
+
+
+def _check_npy_header(archive, info):
+    """Read only the .npy header of a member: its dtype holds no Python objects, and the data its
+    shape and dtype declare is exactly what the member holds (so no shape can ask for more memory)."""
+    name = info.filename
+    with archive.open(info) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+        except ValueError as exc:
+            raise ValueError(f"its member {name!r} is not a .npy array ({exc})") from None
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"its member {name!r} is a .npy file of version {version}, which handnet "
+                             "does not read")
+        header_bytes = member.tell()
+    if dtype.hasobject:
+        raise ValueError(f"array {name[:-4]!r} holds Python objects (dtype {dtype}), which only pickle "
+                         "could read, and handnet never unpickles (allow_pickle=False)")
+    data_bytes = math.prod(shape) * dtype.itemsize
+    if header_bytes + data_bytes != info.file_size:
+        raise ValueError(f"array {name[:-4]!r} declares shape {shape} of {dtype} ({data_bytes} bytes) but "
+                         f"its member holds {info.file_size - header_bytes} bytes of data")
+
+
+#: Bounds on the JSON in ``meta``: handnet writes a few hundred characters, two levels deep.
+MAX_META_CHARS = 1 << 20
+MAX_META_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth(text):
+    """The deepest nesting of [ and { in JSON ``text``, brackets inside strings not counted.
+
+    depth = max over positions of (#opening - #closing brackets so far): a cumulative sum, so a
+    hostile meta 100,000 levels deep is measured without recursion.
+    """
+    codes = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8"), dtype=np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64) - np.isin(codes, (ord("]"), ord("}")))
+    return int(np.max(np.cumsum(steps), initial=0))
 
 
 def _read_meta(raw, path):
@@ -208,8 +262,16 @@ def _read_meta(raw, path):
     if raw.dtype.kind not in "US" or raw.shape != ():
         raise ValueError(f"path: {path!r}: 'meta' must be a JSON string, got an array of dtype {raw.dtype} "
                          f"and shape {raw.shape}")
+    text = str(raw)
+    if len(text) > MAX_META_CHARS:
+        raise ValueError(f"path: {path!r}: 'meta' is {len(text)} characters long; a handnet meta is at most "
+                         f"{MAX_META_CHARS}")
+    depth = _json_depth(text)
+    if depth > MAX_META_DEPTH:
+        raise ValueError(f"path: {path!r}: 'meta' is nested {depth} levels deep; a handnet meta is at most "
+                         f"{MAX_META_DEPTH}")
     try:
-        meta = json.loads(str(raw))
+        meta = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"path: {path!r}: 'meta' is not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
@@ -228,10 +290,7 @@ def _read_meta(raw, path):
 def _read_layers(arrays, path):
     layers = {}
     for name, arr in arrays.items():
-        match = _NAME.fullmatch(name)
-        if match is None:
-            raise ValueError(f"path: {path!r} holds an unexpected array {name!r}; expected W0, b0, W1, b1, ... "
-                             "and meta")
+        match = _NAME.fullmatch(name)         # _read_archive admitted only such names
         if arr.dtype.kind not in "iuf":
             raise ValueError(f"path: {path!r}: array {name!r} has dtype {arr.dtype}; expected float64")
         layers[(match.group(1), int(match.group(2)))] = arr.astype(np.float64)

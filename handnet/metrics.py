@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate as V
+from ._system import check_allocation
 
 __all__ = ["accuracy", "confusion_matrix", "accuracy_from_output", "labels_from_targets"]
 
@@ -43,10 +44,7 @@ def _as_label_vector(y, name):
         arr = labels_from_targets(arr).astype(np.float64)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected labels (m,) or one-hot rows (m, K), got shape {arr.shape}")
-    if np.any(arr != np.round(arr)) or np.any(arr < 0):
-        i = int(np.argmax((arr != np.round(arr)) | (arr < 0)))
-        raise ValueError(f"{name}: expected non-negative integer labels, got {arr[i]} at index {i}")
-    return arr.astype(np.int64)
+    return V.as_labels(arr, None, name)
 
 
 def _as_label_pair(y_true, y_pred):
@@ -74,6 +72,9 @@ def confusion_matrix(y_true, y_pred, labels=None):
     """
     t, p = _as_label_pair(y_true, y_pred)
     K = int(max(t.max(initial=0), p.max(initial=0))) + 1
+    check_allocation(8 * K * K, "y_true" if t.max(initial=0) + 1 == K else "y_pred",
+                     f"the largest label, {K - 1}, asks for a {K} x {K} confusion matrix (labels are "
+                     "class numbers 0..K-1); it")
     if labels is not None:
         if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
             raise TypeError(f"labels: expected a list of class names, got {type(labels).__name__} "

@@ -93,10 +93,9 @@ def _as_history(history):
         history = pd.DataFrame(history)
     if not isinstance(history, pd.DataFrame):
         raise TypeError(f"history: expected the DataFrame returned by hn.train, got {type(history).__name__}")
-    missing = [c for c in ("epoch", "cost") if c not in history.columns]
-    if missing:
-        raise ValueError(f"history: expected columns 'epoch' and 'cost' (as returned by hn.train), "
-                         f"missing {missing}; got columns {list(history.columns)}")
+    if "epoch" not in history.columns or not {"loss", "cost"} & set(history.columns):
+        raise ValueError(f"history: expected columns 'epoch' and 'loss' (or 'cost'), as returned by hn.train; "
+                         f"got columns {list(history.columns)}")
     if len(history) == 0:
         raise ValueError("history: expected at least one row, got an empty table")
     return history
@@ -135,10 +134,12 @@ def _plain_log_formatter(**kwargs):
 def plot_history(history, path=None):
     """The learning curves of hn.train's history; returns the Figure (and saves a PNG at ``path``).
 
-    Left: the cost J against the epoch (training, and validation when the
-    history has ``val_cost``), on a log scale when it falls by more than a
-    factor of 20. Right, when the history has accuracies:
-    training (and validation) accuracy in percent.
+    Left: the data loss against the epoch (``loss``, and ``val_loss`` when the
+    history has it: the same quantity on both sets, so the curves compare),
+    with the regularised J (``cost`` = loss + penalty) dashed when there is a
+    penalty; on a log scale when it falls by more than a factor of 20. A table
+    with ``cost`` but no ``loss`` (older histories) is drawn as J. Right, when
+    the history has accuracies: training (and validation) accuracy in percent.
     """
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
@@ -150,23 +151,28 @@ def plot_history(history, path=None):
     style = {"marker": "o", "markersize": 3} if len(history) <= 40 else {}
 
     ax = axes[0]
-    ax.plot(epoch, history["cost"].to_numpy(), label="training", color="C0", **style)
-    if _has(history, "val_cost"):
-        ax.plot(epoch, history["val_cost"].to_numpy(), label="validation", color="C1", **style)
+    loss = "loss" if "loss" in history.columns else "cost"
+    curves = [(loss, "training", "C0", "-"), ("val_" + loss, "validation", "C1", "-")]
+    if loss == "loss" and _has(history, "penalty") and (history["penalty"] > 0).any():
+        curves.append(("cost", "training J = loss + L2 penalty", "C0", "--"))
+    curves = [curve for curve in curves if _has(history, curve[0])]
+    for column, label, color, line in curves:
+        ax.plot(epoch, history[column].to_numpy(), label=label, color=color, linestyle=line, **style)
     cost_name = history.attrs.get("cost")
+    what = "data loss" if loss == "loss" else "cost J"
     ax.set_xlabel("epoch")
-    ax.set_ylabel(f"cost J ({cost_name.replace('_', ' ')})" if cost_name else "cost J")
-    costs = history[[c for c in ("cost", "val_cost") if c in history.columns]].to_numpy(dtype=float)
-    costs = costs[np.isfinite(costs)]
-    if costs.size and costs.min() > 0 and 20 < costs.max() / costs.min() and costs.max() < 1e100:
-        # Costs typically fall by orders of magnitude: on a log scale the late epochs (and the
+    ax.set_ylabel(f"{what} ({cost_name.replace('_', ' ')})" if cost_name else what)
+    values = history[[column for column, *_ in curves]].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    title = "Loss" if loss == "loss" else "Cost"
+    if values.size and values.min() > 0 and 20 < values.max() / values.min() and values.max() < 1e100:
+        # Losses typically fall by orders of magnitude: on a log scale the late epochs (and the
         # gap between training and validation) stay visible.
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(_plain_log_formatter())
         ax.yaxis.set_minor_formatter(_plain_log_formatter(labelOnlyBase=False))
-        ax.set_title("Cost (log scale)")
-    else:
-        ax.set_title("Cost")
+        title += " (log scale)"
+    ax.set_title(title)
     ax.legend()
 
     if with_accuracy:

@@ -7,6 +7,13 @@ Full-batch by default: each epoch is one forward and one backward pass over
 all of X, and that same pass gives the cost and accuracy recorded for the
 parameters it was computed at, so the history costs nothing extra.
 
+The history records, for each epoch, the data loss on the training set
+(``loss``) and on the validation set (``val_loss``) -- the same quantity, so
+the two curves compare -- and apart from them the L2 penalty and the
+regularised J = loss + penalty (``cost``), which is what the steps descend.
+A run that is not learning (no new low of J, or accuracy at chance, for
+STALL_EPOCHS epochs) gets one TrainingWarning naming the likely cause.
+
 Ctrl-C stops cleanly: the network is left with the parameters of the last
 completed epoch (the last row of the history), and the history so far is
 returned with ``history.attrs["interrupted"] = True``.
@@ -14,23 +21,31 @@ returned with ``history.attrs["interrupted"] = True``.
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sys
 import threading
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from . import _validate as V
-from .backprop import _cost_and_gradient
-from .costs import prepare, regularised_cost, resolve_cost
-from .metrics import accuracy_from_output
+from .backprop import _cost_and_gradient, _cost_terms_and_gradient
+from .costs import cost_terms, prepare, resolve_cost
+from .metrics import accuracy_from_output, labels_from_targets
 
-__all__ = ["train", "momentum_step", "TrainingDiverged", "DEFAULTS"]
+__all__ = ["train", "momentum_step", "TrainingDiverged", "TrainingWarning", "DEFAULTS", "STALL_EPOCHS"]
 
 #: hn.train's defaults. With them a [64, 25, 10] sigmoid network reaches >= 95%
 #: held-out accuracy on the shipped digits (tests/test_training.py checks it).
 DEFAULTS = {"epochs": 500, "lr": 2.0, "l2": 0.0, "momentum": 0.0}
+
+#: train warns when, for this many epochs, the training accuracy has stayed at
+#: chance, or (for STALL_EPOCHS / (1 - momentum) epochs) the cost has made no
+#: new low while above half its first value.
+STALL_EPOCHS = 20
 
 
 class TrainingDiverged(FloatingPointError):
@@ -41,6 +56,10 @@ class TrainingDiverged(FloatingPointError):
         self.history = history
 
 
+class TrainingWarning(UserWarning):
+    """Training runs but is not learning (the cost is stuck, or accuracy is at chance)."""
+
+
 def momentum_step(theta, velocity, grad, lr, mu):
     """v <- mu v - lr g;  theta <- theta + v  (in place; theta changes in one operation)."""
     velocity *= mu
@@ -48,10 +67,152 @@ def momentum_step(theta, velocity, grad, lr, mu):
     np.add(theta, velocity, out=theta)
 
 
-def _evaluate(net, X, Y, l2, cost_name):
-    """(J, accuracy) of the current parameters on (X, Y): one forward pass."""
+class Fit(NamedTuple):
+    """How well the current parameters fit one data set: J = loss + penalty."""
+
+    loss: float          # J_data, the data term of the cost (cross-entropy or quadratic)
+    penalty: float       # (lambda / (2m)) sum W^2 for the training set; 0 for validation data
+    accuracy: float      # fraction of rows classified right; None for regression
+
+
+def _fit(terms, output, Y, classifier):
+    """A Fit from a pass's cost terms (J_data, penalty) and output activations (m, K)."""
+    return Fit(terms[0], terms[1], accuracy_from_output(output, Y) if classifier else None)
+
+
+def _evaluate(net, X, Y, l2, cost_name, classifier):
+    """The Fit of the current parameters on (X, Y): one forward pass."""
     zs, acts = net.forward_pass(X, check=False)
-    return regularised_cost(net, zs, acts, Y, l2, cost_name), accuracy_from_output(acts[-1], Y)
+    return _fit(cost_terms(net, zs, acts, Y, l2, cost_name), acts[-1], Y, classifier)
+
+
+# ----------------------------------------------------------------------------
+# One generator per mode: yield (epoch, Fit of the parameters after that many epochs), then step
+# ----------------------------------------------------------------------------
+
+def _full_batch_epochs(net, X, Y, l2, cost_name, classifier, step):
+    """Full-batch gradient descent: one pass over all of X gives the fit of theta_e (yielded) and
+    the gradient for the step to theta_{e+1}."""
+    grad = np.empty(net.n_params)
+    for epoch in itertools.count():
+        terms, _, output = _cost_terms_and_gradient(net, X, Y, l2, cost_name, out=grad)
+        yield epoch, _fit(terms, output, Y, classifier)
+        step(grad)
+
+
+def _minibatch_epochs(net, X, Y, l2, cost_name, classifier, step, batch_size, rng, stop):
+    """Minibatch descent: each epoch visits the rows in a new random order, batch_size at a time;
+    a batch of b rows uses lambda * b / m, so the penalty's gradient is (lambda/m) W as in full batch.
+    Returns early (mid-epoch) when ``stop`` is requested; train then rolls that epoch back."""
+    m = X.shape[0]
+    grad = np.empty(net.n_params)
+    for epoch in itertools.count():
+        yield epoch, _evaluate(net, X, Y, l2, cost_name, classifier)
+        order = rng.permutation(m)
+        for start in range(0, m, batch_size):
+            batch = order[start:start + batch_size]
+            _cost_and_gradient(net, X[batch], Y[batch], l2 * len(batch) / m, cost_name, out=grad)
+            step(grad)
+            if stop.requested:
+                return
+
+
+# ----------------------------------------------------------------------------
+# The history
+# ----------------------------------------------------------------------------
+
+class _History:
+    """The rows of a training history and the DataFrame they make.
+
+    Row e describes the parameters after e epochs: loss (J_data on the training set), accuracy,
+    val_loss and val_accuracy (the same on the validation set, no penalty), penalty
+    ((lambda/(2m)) sum W^2, m = training rows) and cost (J = loss + penalty, what descent minimises).
+    """
+
+    def __init__(self, **settings):
+        self.rows = []
+        self.settings = settings           # lr, l2, batch_size, momentum, cost: the frame's attrs
+
+    def record(self, epoch, fit, val_fit=None):
+        """Append the row for ``epoch``; TrainingDiverged if the cost is inf or NaN."""
+        cost = fit.loss + fit.penalty
+        if not np.isfinite(cost):
+            raise TrainingDiverged(self._diverged(epoch, fit), self.frame())
+        row = {"epoch": epoch, "loss": fit.loss}
+        if fit.accuracy is not None:
+            row["accuracy"] = fit.accuracy
+        if val_fit is not None:
+            row["val_loss"] = val_fit.loss
+            if val_fit.accuracy is not None:
+                row["val_accuracy"] = val_fit.accuracy
+        row["penalty"] = fit.penalty
+        row["cost"] = cost
+        self.rows.append(row)
+        return row
+
+    @property
+    def last_epoch(self):
+        return self.rows[-1]["epoch"] if self.rows else 0
+
+    def column(self, name, last):
+        """The ``last`` most recent values of a column."""
+        return np.array([row[name] for row in self.rows[-last:]])
+
+    def _diverged(self, epoch, fit):
+        where = f"at epoch {epoch}; the network was reset to epoch {self.last_epoch}"
+        if not np.isfinite(fit.penalty):
+            return (f"training diverged: the L2 penalty became {fit.penalty} {where}. l2={self.settings['l2']:g} "
+                    "is too large for these weights: try a smaller l2.")
+        return (f"training diverged: the cost became {fit.loss + fit.penalty} {where} with "
+                f"lr={self.settings['lr']:g}. Try a smaller lr.")
+
+    def frame(self, interrupted=False):
+        history = pd.DataFrame(self.rows)
+        history.attrs.update(interrupted=interrupted, **self.settings)
+        return history
+
+
+def _stuck(history, chance, lr, mu, stretch=STALL_EPOCHS):
+    """Why training looks stuck after the history's last row, or None.
+
+    Stuck, either:
+    - the cost has made no new low in the last stretch / (1 - mu) epochs (momentum carries a step
+      on for about 1/(1 - mu) steps, so its cost may rise for a while and come back) while still
+      above half its first value (a run that has converged is not stuck); or
+    - (classifiers) training accuracy has been within 2 points of ``chance`` (the share of the
+      most common class) in each of the last ``stretch`` epochs.
+    The likely cause: steps too large when the cost went up in some of the last ``stretch``
+    epochs, steps too small when it only went down.
+    """
+    costs = history.column("cost", len(history.rows))
+    window = int(round(stretch / (1 - mu)))
+    no_new_low = (len(costs) > window and np.min(costs[-window:]) >= np.min(costs[:-window]) > costs[0] / 2)
+    at_chance = (len(costs) > stretch and "accuracy" in history.rows[-1]
+                 and bool(np.all(history.column("accuracy", stretch + 1) <= chance + 0.02)))
+    if not (no_new_low or at_chance):
+        return None
+    what = (f"the cost has made no new low (still above half its first value) for {window} epochs"
+            if no_new_low else
+            f"training accuracy has stayed at chance ({chance:.0%}, the most common class) for {stretch} epochs")
+    rises = int(np.sum(np.diff(costs[-(stretch + 1):]) > 0))
+    if rises:
+        step = f"lr={lr:g}" + (f" with momentum={mu:g} (steps up to lr/(1 - momentum) = {lr / (1 - mu):g} "
+                               "times the gradient)" if mu else "")
+        cause = (f"the cost rose in {rises} of the last {stretch}, so the steps are probably too large: {step}; "
+                 f"try lr={lr / 10:g}")
+    else:
+        cause = f"the cost only went down, so the steps may be too small: lr={lr:g} (or the inputs need scaling)"
+    return f"training looks stuck at epoch {history.last_epoch}: {what}; {cause}"
+
+
+def _check_l2(l2, lr, mu, m):
+    """Refuse a penalty whose weight decay alone diverges: each step multiplies W by about
+    (1 - lr*l2/m), and with momentum mu that iteration is stable only for lr*l2/m < 2(1 + mu)."""
+    decay = lr * (l2 / m)
+    if decay >= 2 * (1 + mu):
+        raise ValueError(f"l2: {l2!r} is too large for lr={lr:g} and {m} rows: lr*l2/m = {decay:.3g} >= "
+                         f"2(1 + momentum) = {2 * (1 + mu):g}, so the penalty alone makes the weights "
+                         f"oscillate and grow; use l2 < {2 * (1 + mu) * m / lr:.3g}")
 
 
 def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["l2"], batch_size=None,
@@ -62,17 +223,29 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     X (m, n_0); Y (m, K) targets or (m,) integer labels; epochs >= 1; lr > 0;
     l2 = lambda >= 0; batch_size None for full-batch gradient descent, else the
     minibatch size (rows reshuffled each epoch with np.random.default_rng(seed));
-    momentum mu in [0, 1); validation (X_val, Y_val) adds val_cost/val_accuracy;
+    momentum mu in [0, 1); validation (X_val, Y_val) adds val_loss/val_accuracy;
     progress shows a tqdm bar (only on a terminal); callback(epoch, net, row)
     is called after each recorded epoch.
 
-    History columns: epoch (0 = before training), cost (the regularised J),
-    accuracy (classifiers), val_cost, val_accuracy. Row e describes the
-    parameters after e epochs, and the network ends with the last row's.
+    History columns (row e: the parameters after e epochs; the network ends with the last row's):
+        epoch
+        loss           J_data: the data term of the cost on the training set
+        accuracy       on the training set (classifiers)
+        val_loss       J_data on the validation set (no penalty: compare it with loss)
+        val_accuracy   on the validation set (classifiers)
+        penalty        (lambda / (2m)) sum W^2, m = training rows
+        cost           J = loss + penalty, the quantity gradient descent minimises
+
+    A TrainingWarning (once) says when training looks stuck: accuracy at chance
+    for STALL_EPOCHS epochs, or no new low of the cost (still above half its
+    first value) for STALL_EPOCHS / (1 - momentum) epochs; it names the likely
+    cause. TrainingDiverged is raised when the cost becomes inf or NaN; an l2
+    whose weight decay alone diverges (lr*l2/m >= 2(1 + momentum)) is refused.
 
     Ctrl-C is caught and training stops at the end of the current step; a
     second Ctrl-C stops at once and rolls back to the last recorded epoch.
     """
+    V.as_net(net)
     cost_name = resolve_cost(net, cost)
     X, Y, l2 = prepare(net, X, Y, l2)
     epochs = V.as_positive_int(epochs, "epochs")
@@ -81,89 +254,61 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     mu = V.as_nonnegative(momentum, "momentum")
     if mu >= 1:
         raise ValueError(f"momentum: expected a number in [0, 1), got {momentum!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback: expected a function callback(epoch, net, row) or None, "
+                        f"got {V._describe(callback)}")
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise TypeError("validation: expected a pair (X_val, Y_val), "
                             f"got {type(validation).__name__}")
         Xv, Yv, _ = prepare(net, validation[0], validation[1], l2, names=("validation[0]", "validation[1]"))
-    rng = np.random.default_rng(V.as_seed(seed))
     m = X.shape[0]
-    full_batch = batch_size is None or batch_size >= m
+    _check_l2(l2, lr, mu, m)
+    rng = np.random.default_rng(V.as_seed(seed))
     classifier = net.output.name != "identity"
+    chance = float(np.max(np.bincount(labels_from_targets(Y)))) / m if classifier else None
 
     theta = net.params
     velocity = np.zeros_like(theta)
-    grad = np.empty_like(theta)
-    snapshot = theta.copy()          # the parameters described by the last history row
-    rows = []
 
-    def record(epoch, J, acc):
-        if not np.isfinite(J):
-            theta[...] = snapshot
-            raise TrainingDiverged(
-                f"training diverged: the cost became {J} at epoch {epoch} with lr={lr:g}; the network "
-                f"was reset to epoch {rows[-1]['epoch'] if rows else 0}. Try a smaller lr.",
-                _history(rows, False, lr, l2, batch_size, mu, cost_name))
-        row = {"epoch": epoch, "cost": J}
-        if classifier:
-            row["accuracy"] = acc
-        if validation is not None:
-            Jv, accv = _evaluate(net, Xv, Yv, l2, cost_name)
-            row["val_cost"] = Jv
-            if classifier:
-                row["val_accuracy"] = accv
-        snapshot[...] = theta
-        rows.append(row)
-        if callback is not None:
-            callback(epoch, net, row)
+    def step(grad):
+        momentum_step(theta, velocity, grad, lr, mu)
 
-    bar = _progress_bar(epochs, progress)
     stop = _InterruptFlag()
-    interrupted = False
+    if batch_size is None or batch_size >= m:
+        epochs_run = _full_batch_epochs(net, X, Y, l2, cost_name, classifier, step)
+    else:
+        epochs_run = _minibatch_epochs(net, X, Y, l2, cost_name, classifier, step, batch_size, rng, stop)
+    history = _History(lr=lr, l2=l2, batch_size=batch_size, momentum=mu, cost=cost_name)
+    snapshot = theta.copy()          # the parameters described by the last history row
+    bar = _progress_bar(epochs, progress)
+    interrupted = warned = False
     try:
         with stop, np.errstate(over="ignore", invalid="ignore"):
-            if full_batch:
-                done = 0
-                while done < epochs and not stop.requested:
-                    J, _, out = _cost_and_gradient(net, X, Y, l2, cost_name, out=grad)   # at theta_done
-                    record(done, J, accuracy_from_output(out, Y) if classifier else None)
-                    momentum_step(theta, velocity, grad, lr, mu)                            # -> theta_{done+1}
-                    done += 1
-                    _tick(bar, rows[-1])
-                record(done, *_evaluate(net, X, Y, l2, cost_name))
-            else:
-                record(0, *_evaluate(net, X, Y, l2, cost_name))
-                for epoch in range(1, epochs + 1):
-                    order = rng.permutation(m)
-                    for start in range(0, m, batch_size):
-                        batch = order[start:start + batch_size]
-                        _cost_and_gradient(net, X[batch], Y[batch], l2 * len(batch) / m, cost_name, out=grad)
-                        momentum_step(theta, velocity, grad, lr, mu)
-                        if stop.requested:
-                            break
-                    if stop.requested:           # a part-finished epoch is rolled back
-                        theta[...] = snapshot
-                        break
-                    record(epoch, *_evaluate(net, X, Y, l2, cost_name))
-                    _tick(bar, rows[-1])
+            for epoch, fit in epochs_run:
+                val_fit = _evaluate(net, Xv, Yv, 0.0, cost_name, classifier) if validation is not None else None
+                row = history.record(epoch, fit, val_fit)
+                snapshot[...] = theta
+                if callback is not None:
+                    callback(epoch, net, row)
+                _tick(bar, row)
+                if not warned and (reason := _stuck(history, chance, lr, mu)):
+                    warnings.warn(reason, TrainingWarning, stacklevel=2)
+                    warned = True
+                if epoch == epochs or stop.requested:
+                    break
     except KeyboardInterrupt:                    # a second Ctrl-C, or outside the main thread
-        theta[...] = snapshot
         interrupted = True
     finally:
+        theta[...] = snapshot                    # the one rollback: undoes steps no row describes
+        epochs_run.close()
         if bar is not None:
             bar.close()
     interrupted = interrupted or stop.requested
     if interrupted:
-        print(f"interrupted: the network holds the parameters after epoch {rows[-1]['epoch'] if rows else 0}; "
+        print(f"interrupted: the network holds the parameters after epoch {history.last_epoch}; "
               "returning the history so far", file=sys.stderr)
-    return _history(rows, interrupted, lr, l2, batch_size, mu, cost_name)
-
-
-def _history(rows, interrupted, lr, l2, batch_size, mu, cost_name):
-    history = pd.DataFrame(rows)
-    history.attrs.update(interrupted=interrupted, lr=lr, l2=l2, batch_size=batch_size, momentum=mu,
-                         cost=cost_name)
-    return history
+    return history.frame(interrupted)
 
 
 class _InterruptFlag:

@@ -325,37 +325,38 @@ def gradient_descent_step(weights, biases, grads, lr):
 
 
 def evaluate(X, y, weights, biases, lam=L2):
-    """(J_data, J, accuracy) of the parameters on (X, y) from one forward pass.
+    """(J_data, penalty, accuracy) of the parameters on (X, y) from one forward pass.
 
-    J_data = cross_entropy(z_L, Y); J = J_data + lambda/(2m) sum W^2 with m = len(X) (as hn.train).
+    J_data = cross_entropy(z_L, Y); penalty = lambda/(2m) sum W^2 with m = len(X); J = J_data + penalty.
     """
     zs, acts = forward(X, weights, biases)
     data = cross_entropy(zs[-1], one_hot(y))
-    return data, data + l2_penalty(weights, lam, X.shape[0]), float(np.mean(np.argmax(acts[-1], axis=1) == y))
+    return data, l2_penalty(weights, lam, X.shape[0]), float(np.mean(np.argmax(acts[-1], axis=1) == y))
 
 
 def train_by_hand(X, y, weights, biases, epochs, lr=LEARNING_RATE, lam=L2, validation=None):
     """Full-batch gradient descent; returns (weights, biases, history DataFrame).
 
-    History columns: epoch, data_cost (the cross-entropy alone), cost (with the L2 term, the
-    quantity descended), accuracy; with validation=(X_val, y_val) also val_data_cost, val_cost
-    (L2 term over m_val, as hn.train computes it) and val_accuracy.
+    History columns, as hn.train's: epoch, loss (the cross-entropy alone), accuracy; with
+    validation=(X_val, y_val) also val_loss (the cross-entropy alone: the penalty is about the
+    weights, not the data) and val_accuracy; then penalty (lambda/(2m) sum W^2) and cost
+    (J = loss + penalty, the quantity descended).
     """
     import pandas as pd
 
     Y = one_hot(y)
     rows = []
 
-    def record(epoch, data, J, acc):
-        row = {"epoch": epoch, "data_cost": data, "cost": J, "accuracy": acc}
+    def record(epoch, data, penalty, acc):
+        row = {"epoch": epoch, "loss": data, "accuracy": acc}
         if validation is not None:
-            row["val_data_cost"], row["val_cost"], row["val_accuracy"] = evaluate(*validation, weights, biases, lam)
+            row["val_loss"], _, row["val_accuracy"] = evaluate(*validation, weights, biases, 0.0)
+        row["penalty"], row["cost"] = penalty, data + penalty
         rows.append(row)
 
     for epoch in range(epochs):
         zs, acts = forward(X, weights, biases)               # one pass gives J, accuracy and gradient
-        data = cross_entropy(zs[-1], Y)
-        record(epoch, data, data + l2_penalty(weights, lam, X.shape[0]),
+        record(epoch, cross_entropy(zs[-1], Y), l2_penalty(weights, lam, X.shape[0]),
                float(np.mean(np.argmax(acts[-1], axis=1) == y)))
         grads = backprop(acts, Y, weights, lam)
         weights, biases = gradient_descent_step(weights, biases, grads, lr)
@@ -505,17 +506,12 @@ def compare_naive_and_handnet(net, X, Y, lam=L2, lr=LEARNING_RATE, repeats=TIMIN
 
 # %%
 def plot_loss_curve(history):
-    """The cross-entropy (without the L2 term) and the accuracy against the epoch, training and validation.
-
-    Drawn by handnet.plots.plot_history from the hand-made history's data_cost / val_data_cost.
-    """
+    """The cross-entropy (solid: training and validation; without the L2 term) and J (dashed),
+    and the accuracy, against the epoch: handnet.plots.plot_history on the hand-made history."""
     from handnet.plots import plot_history
 
-    data = history.drop(columns=["cost", "val_cost"]).rename(
-        columns={"data_cost": "cost", "val_data_cost": "val_cost"})
-    data.attrs.update(history.attrs)
-    fig = plot_history(data)
-    fig.suptitle(f"Training by hand: the cross-entropy without the L2 term\n"
+    fig = plot_history(history)
+    fig.suptitle(f"Training by hand: the cross-entropy, and J with the L2 term\n"
                  f"lr = {history.attrs['lr']:g}, \u03bb = {history.attrs['l2']:g}, full batch")
     return fig
 
@@ -609,34 +605,37 @@ def main(argv=None):
     seconds = time.perf_counter() - t0
     hn_history = train_with_handnet(net, X_train, y_train, epochs, validation=(X_val, y_val))
     cost_gap = max(float(np.max(np.abs(history[c].to_numpy() - hn_history[c].to_numpy())))
-                   for c in ("cost", "val_cost"))
+                   for c in ("loss", "val_loss", "penalty", "cost"))
     param_gap = float(np.max(np.abs(flat(list(zip(weights, biases))) - net.params)))
     predicted = predict(X_val, weights, biases)
     val_acc = float(np.mean(predicted == y_val))
     last = history.iloc[-1]
     run.say(f"""
         Gradient descent by hand: {epochs} full-batch steps of lr = {LEARNING_RATE:g} in {seconds:.2f} s.
-        The cost fell from {history['cost'].iloc[0]:.4f} to {last['cost']:.4f}; training accuracy
+        The cost J fell from {history['cost'].iloc[0]:.4f} to {last['cost']:.4f}; training accuracy
         {100 * last['accuracy']:.1f}%, validation accuracy {100 * val_acc:.1f}%
-        ({int(np.sum(predicted == y_val))} of {len(y_val)} held-out digits).
-        hn.train from the same initial weights: every epoch's cost and val_cost within {cost_gap:.1e} of ours,
-        final parameters within {param_gap:.1e}; its validation accuracy is
+        ({int(np.sum(predicted == y_val))} of {len(y_val)} validation digits).
+        hn.train from the same initial weights: every epoch's loss, val_loss, penalty and cost within
+        {cost_gap:.1e} of ours, final parameters within {param_gap:.1e}; its validation accuracy is
         {100 * hn_history['val_accuracy'].iloc[-1]:.1f}%.""")
-    best = history.loc[history["val_cost"].idxmin()]
-    best_data = history.loc[history["val_data_cost"].idxmin()]
     first = history.iloc[0]
-    m_val = len(X_val)
+    best = history.loc[history["val_loss"].idxmin()]
+    m_train, m_val = len(X_train), len(X_val)
+    # What the validation curve would be with the penalty over m_val added (handnet's old val_cost):
+    with_penalty = history["val_loss"] + history["penalty"] * m_train / m_val
     run.say(f"""
-        Without the L2 term, the cross-entropy fell from {first['data_cost']:.4f} to {last['data_cost']:.4f} on the
-        training digits and from {first['val_data_cost']:.4f} to {last['val_data_cost']:.4f} on the validation digits
-        (lowest, {best_data['val_data_cost']:.4f}, at epoch {int(best_data['epoch'])}); the loss curve shows these.
-        A caution about hn.train's val_cost column: it adds the penalty lambda/(2 m_val) sum W^2 with
-        m_val = {m_val}, {len(X_train) / m_val:.1f} times the weight the training cost gives it, and the weights grow
-        as they learn; that term goes from {first['val_cost'] - first['val_data_cost']:.4f} to
-        {last['val_cost'] - last['val_data_cost']:.4f}. """ + (
-        f"So val_cost is lowest at epoch {int(best['epoch'])} ({best['val_cost']:.4f}) and ends at "
-        f"{last['val_cost']:.4f}: that rise is the penalty, not overfitting."
-        if best["epoch"] < last["epoch"] else f"Here val_cost is still falling at the end ({last['val_cost']:.4f})."))
+        The cross-entropy alone fell from {first['loss']:.4f} to {last['loss']:.4f} on the training digits
+        and from {first['val_loss']:.4f} to {last['val_loss']:.4f} on the validation digits (lowest,
+        {best['val_loss']:.4f}, at epoch {int(best['epoch'])}); the loss curve shows these, and J dashed.
+        Why the validation curve has no L2 term: the penalty measures the weights, not the data. Adding
+        lambda/(2 m_val) sum W^2 to it (as handnet once did) weighs the penalty m/m_val =
+        {m_train / m_val:.1f} times as much as the training cost does, and the weights grow as they learn:
+        that term goes from {with_penalty.iloc[0] - first['val_loss']:.4f} to
+        {with_penalty.iloc[-1] - last['val_loss']:.4f}. """ + (
+        f"That sum is lowest at epoch {int(with_penalty.idxmin())} and ends at {with_penalty.iloc[-1]:.4f}: a "
+        "rise that is the penalty, not overfitting."
+        if with_penalty.idxmin() < len(history) - 1 else
+        f"Here even that sum is still falling at the end ({with_penalty.iloc[-1]:.4f})."))
     target = 0.80 if run.quick else 0.90
     run.expect(f"validation accuracy above {target:.0%}", val_acc > target, f"{100 * val_acc:.1f}%")
     run.expect("the cost decreased at every step", bool(np.all(np.diff(history["cost"].to_numpy()) < 0)),

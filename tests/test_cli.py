@@ -60,8 +60,9 @@ def test_train_prints_results_and_exits_0(trained_run):
     assert status == 0, err
     assert "MLP([64, 25, 10], hidden='sigmoid', output='sigmoid'" in out      # the architecture
     assert "layer" in out and "(64, 25)" in out
-    assert "final training cost: " in out and f"after {EPOCHS} epochs" in out
-    assert "held-out accuracy: " in out and "% (" in out
+    assert "final training loss: " in out and f"after {EPOCHS} epochs" in out
+    assert "validation accuracy: " in out and "% (" in out
+    assert "held-out" not in out and "test digits" not in out          # one word for those rows
     for name in ("model.npz", "history.csv", "loss.png", "confusion.png"):
         assert str(out_dir / name) in out
     assert "interrupted" not in out + err
@@ -78,10 +79,11 @@ def test_train_writes_the_four_files(trained_run):
 def test_train_history_csv(trained_run):
     *_, out_dir = trained_run
     history = pd.read_csv(out_dir / "history.csv")
-    assert list(history.columns) == ["epoch", "cost", "accuracy", "val_cost", "val_accuracy"]
+    assert list(history.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "penalty", "cost"]
     assert len(history) == EPOCHS + 1
     assert history["epoch"].tolist() == list(range(EPOCHS + 1))
     assert history["cost"].iloc[-1] < history["cost"].iloc[0]
+    assert history["val_loss"].iloc[-1] < history["val_loss"].iloc[0]
 
 
 def test_train_model_matches_the_api_and_the_printed_accuracy(trained_run, digits):
@@ -93,9 +95,28 @@ def test_train_model_matches_the_api_and_the_printed_accuracy(trained_run, digit
     X, _ = digits
     np.testing.assert_array_equal(saved.predict(X), net.predict(X))
     accuracy = hn.accuracy(y_test, saved.predict(X_test))
-    assert f"held-out accuracy: {100 * accuracy:.1f}% ({round(accuracy * len(y_test))} of {len(y_test)}" in out
+    assert (f"validation accuracy: {100 * accuracy:.1f}% ({round(accuracy * len(y_test))} of {len(y_test)} "
+            "validation digits)") in out
     history = pd.read_csv(out_dir / "history.csv")
     assert history["val_accuracy"].iloc[-1] == pytest.approx(accuracy)
+
+
+def test_train_that_is_not_learning_prints_one_warning_line(capsys, tmp_path):
+    """`--batch-size 64 --momentum 0.9` with the default lr 2 stays at chance: one line says why."""
+    status, out, err = run_cli(capsys, "train", "--batch-size", 64, "--momentum", 0.9, "--epochs", 30,
+                               "--no-progress", "--out", tmp_path)
+    assert status == 0
+    lines = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(lines) == 1 and "Traceback" not in err and "TrainingWarning" not in err
+    assert lines[0].startswith("warning: training looks stuck at epoch 20: training accuracy has stayed at chance")
+    assert lines[0].endswith("lr=2 with momentum=0.9 (steps up to lr/(1 - momentum) = 20 times the gradient); "
+                             "try lr=0.2")
+
+
+def test_train_with_an_l2_that_blows_up_the_weights_names_l2(capsys, tmp_path):
+    status, out, err = run_cli(capsys, "train", "--l2", "1e308", "--no-progress", "--out", tmp_path)
+    assert_one_line_error(status, out, err, "l2: 1e+308 is too large for lr=2 and 1438 rows")
+    assert not (tmp_path / "model.npz").exists()
 
 
 def test_train_defaults_agree_with_the_api():
@@ -114,8 +135,9 @@ def test_train_passes_every_option_on(capsys, tmp_path):
                            "--momentum", 0.5, "--seed", 3, "--test-size", 100, "--no-progress",
                            "--out", tmp_path)
     assert status == 0, err
-    assert "training on 1697 digits, holding out 100: 3 epochs, lr 0.3, l2 0.5, batch size 100, " \
+    assert "training on 1697 digits, validating on 100: 3 epochs, lr 0.3, l2 0.5, batch size 100, " \
            "momentum 0.5, seed 3" in out
+    assert "; with the L2 penalty J = " in out
     saved = hn.load(tmp_path / "model.npz")
     assert saved.layer_sizes == [64, 16, 10]
     assert (saved.hidden.name, saved.output.name, saved.cost) == ("tanh", "softmax", "softmax_cross_entropy")

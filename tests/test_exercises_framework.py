@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from handnet.exercises import EXERCISES
 from handnet.exercises.grading import grade, report, runner, sandbox, session
 from handnet.exercises.grading.assign import student_copy, validate, write_assignment
+from conftest import assert_one_line_error, run_cli
 from handnet.exercises.grading.markers import MarkerError, exercise_name_of, find_solution_blocks, make_stub
 
 # --------------------------------------------------------------------------- #
@@ -272,7 +274,7 @@ def test_a_wrong_return_type_is_blamed_on_what_the_function_returned(toy):
     assert "after your code returned" in result.output and "type and shape" in result.output
 
 
-def test_printing_a_lot_or_faking_the_sentinel_changes_nothing(toy):
+def test_printing_a_lot_or_faking_a_result_line_changes_nothing(toy):
     result = toy[2]["chatty"]
     assert result.status == "FAIL" and result.score == 0.0
     assert result.output.startswith("add(2, 3): expected 5, got -1")
@@ -293,7 +295,7 @@ def test_sys_exit_and_os_exit_are_failures_with_the_exit_code(toy):
     assert "exit status 7" in os_exit.output and "| about to leave" in os_exit.output
 
 
-def test_the_students_code_cannot_read_the_sentinel_or_hang_on_input(toy):
+def test_the_students_code_cannot_hang_on_input(toy):
     result = toy[2]["reads_stdin"]
     assert result.status == "FAIL"
     assert result.output.startswith("EOFError")
@@ -551,3 +553,27 @@ def test_grade_refuses_a_missing_folder_and_a_bad_seed(tmp_path):
 def test_a_check_result_dict_has_the_contract_fields():
     assert list(RESULTS[0].to_dict()) == ["exercise", "check", "status", "score", "max_score", "output",
                                           "seconds"]
+
+
+def test_grade_reads_the_snapshot_and_reports_an_original_changed_while_grading(tmp_path):
+    """The check (trusted code) changes the original mid-run: the grade is from the copy, and a note says so."""
+    root = tmp_path / "submissions"
+    (root / "amy").mkdir(parents=True)
+    original = root / "amy" / "adder.py"
+    original.write_text("# handnet exercise: toy\ndef add(a, b):\n    return a + b\n")
+    registry = tmp_path / "tamper_registry.py"
+    registry.write_text(TOY_REGISTRY.replace(
+        'def check_adds(student, seed):\n',
+        f'def check_adds(student, seed):\n    with open({str(original)!r}, "a") as fh:\n'
+        '        fh.write("# changed\\n")\n'))
+    grades = grade.grade(root, seed=1, registry=registry, progress=False)
+    adds = next(r for r in grades.results["amy"] if r.check == "adds")
+    assert adds.status == "PASS", adds.output
+    assert any(n.startswith("amy/adder.py changed while grading") and "graded from the copy" in n
+               for n in grades.notes), grades.notes
+
+
+def test_check_refuses_a_fifo_without_blocking(capsys, tmp_path):
+    fifo = tmp_path / "sigmoid.py"
+    os.mkfifo(fifo)
+    assert_one_line_error(*run_cli(capsys, "check", fifo), "is a FIFO (named pipe), not a regular file")

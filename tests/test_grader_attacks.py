@@ -74,8 +74,9 @@ def sigmoid_gradient(z):
 '''
 
 
-def attacks(submissions, out):
-    """{student: the source of their sigmoid.py} for every attack; paths it aims at are filled in."""
+def attacks(submissions, out, copy):
+    """{student: the source of their sigmoid.py} for every attack; paths it aims at are filled in.
+    ``copy``: a copy of handnet's source elsewhere on disk (a clone, another installation)."""
     head = "# handnet exercise: sigmoid\nimport numpy as np\nimport os, sys\n"
     alice = submissions / "alice" / "sigmoid.py"
     return {
@@ -141,6 +142,11 @@ except Exception:
         exec(open({str(REFERENCE)!r}).read())
     except Exception:
 ''' + "\n".join("        " + line for line in WRONG.strip().splitlines()) + "\n",
+        "load_reference_copy": head + f'''
+try:
+    exec(open({str(copy)!r}).read())
+except Exception:
+''' + "\n".join("    " + line for line in WRONG.strip().splitlines()) + "\n",
         "overwrite_other": head + f'''
 for target in ({str(alice)!r}, {str(submissions / "zed" / "sigmoid.py")!r}):
     try:
@@ -208,8 +214,8 @@ except MemoryError:
 
 
 ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "patch_checks_helper", "import_handnet",
-             "load_reference", "overwrite_other", "append_package", "kill_grader", "grades_folder",
-             "double_fork", "memory_hog", "fifo")
+             "load_reference", "load_reference_copy", "overwrite_other", "append_package", "kill_grader",
+             "grades_folder", "double_fork", "memory_hog", "fifo")
 
 
 def tree_hashes(folder):
@@ -262,7 +268,10 @@ def attacked(request, tmp_path_factory):
         (submissions / student).mkdir(parents=True)
     (submissions / "alice" / "sigmoid.py").write_text(HONEST)
     (submissions / "zed" / "sigmoid.py").write_text(HONEST.replace("big", "nonneg"))
-    for student, source in attacks(submissions, out).items():
+    copy = root / "elsewhere" / "handnet" / "exercises" / "ex_sigmoid" / "reference.py"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(REFERENCE.read_bytes())
+    for student, source in attacks(submissions, out, copy).items():
         (submissions / student / "sigmoid.py").write_text(source)
     os.mkfifo(submissions / "fifo" / "sigmoid.py")
     before = tree_hashes(submissions), tree_hashes(PACKAGE)
@@ -317,6 +326,7 @@ class TestAttacksGradedByHandnetGrade:
         assert "refused: your code tried to import handnet" in outputs("import_handnet")
         assert "refused: your code tried to import handnet" in outputs("patch_checks_helper")
         assert "refused: your code tried to open" in outputs("load_reference")
+        assert "refused: your code tried to open" in outputs("load_reference_copy")
         assert "refused: your code tried to send a signal" in outputs("kill_grader")
         for student in ("overwrite_other", "append_package", "grades_folder"):
             assert "refused: your code tried to" in outputs(student), student

@@ -124,15 +124,16 @@ def test_training_by_hand_retraces_hn_train(digits):
                                                validation=(X[:50], y[:50]))
     hn_history = hn.train(net, X, y, epochs=25, lr=1.5, l2=0.5, validation=(X[:50], y[:50]), progress=False)
     assert list(history["epoch"]) == list(range(26))
-    for column in ("cost", "accuracy", "val_cost", "val_accuracy"):
+    assert list(history.columns) == list(hn_history.columns)
+    for column in ("loss", "accuracy", "val_loss", "val_accuracy", "penalty", "cost"):
         assert np.allclose(history[column], hn_history[column], rtol=1e-12, atol=1e-14), column
     assert np.allclose(C.flat(list(zip(weights, biases))), net.params, rtol=0, atol=1e-12)
-    # the data parts: the penalty is lambda/(2m) sum W^2 with m = 300 for training, 50 for validation
+    # the penalty is lambda/(2m) sum W^2 with m = 300; the validation loss has none
     sq = sum(float(np.sum(w * w)) for w in net.weights)
     last = history.iloc[-1]
-    assert last["cost"] - last["data_cost"] == pytest.approx(0.5 / 600 * sq, rel=1e-9)
-    assert last["val_cost"] - last["val_data_cost"] == pytest.approx(0.5 / 100 * sq, rel=1e-9)
-    assert last["val_data_cost"] == pytest.approx(hn.cost(net, X[:50], y[:50]), rel=1e-12)
+    assert last["penalty"] == pytest.approx(0.5 / 600 * sq, rel=1e-12)
+    assert last["cost"] - last["loss"] == pytest.approx(0.5 / 600 * sq, rel=1e-9)
+    assert last["val_loss"] == pytest.approx(hn.cost(net, X[:50], y[:50]), rel=1e-12)
     # the recorded accuracy is recomputed here from the final parameters
     assert history["accuracy"].iloc[-1] == hn.accuracy(y, net.predict(X))
     assert np.array_equal(C.predict(X, weights, biases), net.predict(X))

@@ -42,15 +42,30 @@ def test_plot_history_returns_figure_and_writes_png(trained, tmp_path):
     fig = plots.plot_history(history, path)
     assert isinstance(fig, Figure)
     assert is_png(path)
-    cost_ax, acc_ax = fig.axes
-    assert cost_ax.get_xlabel() == "epoch" and "cost" in cost_ax.get_ylabel()
+    loss_ax, acc_ax = fig.axes
+    assert loss_ax.get_xlabel() == "epoch" and loss_ax.get_ylabel() == "data loss (cross entropy)"
     assert acc_ax.get_ylabel() == "accuracy"
-    assert [t.get_text() for t in cost_ax.get_legend().get_texts()] == ["training", "validation"]
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["training", "validation"]
     assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["training", "validation"]
     assert "Training history" in fig._suptitle.get_text()
-    # the curves are the history's numbers
-    np.testing.assert_allclose(cost_ax.lines[0].get_ydata(), history["cost"])
-    np.testing.assert_allclose(cost_ax.lines[1].get_ydata(), history["val_cost"])
+    # the curves are the history's numbers: the data loss on both sets (l2 = 0, so J is the loss)
+    np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), history["loss"])
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), history["val_loss"])
+
+
+def test_plot_history_with_a_penalty_draws_the_data_loss_and_j_dashed(digits):
+    """With l2 > 0 the two solid curves are the same quantity (the data loss) on both sets;
+    J = loss + penalty, what descent minimised, is the dashed training curve."""
+    X, y = digits
+    X_train, X_test, y_train, y_test = hn.datasets.train_test_split(X, y, seed=0)
+    history = hn.train(hn.MLP([64, 12, 10], seed=0), X_train, y_train, epochs=10, l2=1.0, progress=False,
+                       validation=(X_test, y_test))
+    ax = plots.plot_history(history).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training", "validation",
+                                                                   "training J = loss + L2 penalty"]
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), history["val_loss"])
+    np.testing.assert_array_equal(ax.lines[2].get_ydata(), history["cost"])
+    assert ax.lines[2].get_linestyle() == "--"
 
 
 def test_plot_history_without_path_writes_nothing(trained, tmp_path, monkeypatch):
@@ -72,7 +87,8 @@ def test_plot_history_cost_only_has_one_panel(tmp_path):
 def test_plot_history_log_scale_when_the_cost_falls_far(trained):
     _, history, _ = trained
     falling = history.copy()
-    falling["cost"] = np.geomspace(10, 1e-3, len(falling))
+    falling["loss"] = np.geomspace(10, 1e-3, len(falling))
+    falling["val_loss"] = falling["loss"]
     assert plots.plot_history(falling).axes[0].get_yscale() == "log"
     flat = pd.DataFrame({"epoch": [0, 1], "cost": [1.0, 0.9]})
     assert plots.plot_history(flat).axes[0].get_yscale() == "linear"
@@ -93,6 +109,7 @@ def test_plot_history_accepts_a_dict():
 @pytest.mark.parametrize("bad, error", [
     ([1, 2, 3], TypeError),
     (pd.DataFrame({"epoch": [0, 1]}), ValueError),
+    (pd.DataFrame({"loss": [1.0, 0.5]}), ValueError),
     (pd.DataFrame({"epoch": [], "cost": []}), ValueError),
 ])
 def test_plot_history_rejects_bad_input(bad, error):

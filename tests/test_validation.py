@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import handnet as hn
+from conftest import assert_within, forward_bound
 
 N = 5                     # rows of the default X
 Y_LABELS = np.array([0, 1, 1, 0, 1])
@@ -528,7 +529,7 @@ def test_weights_assignment_writes_through_to_params():
     X = make_X()
     a1 = 1 / (1 + np.exp(-(X @ M + net.biases[0])))
     z2 = a1 @ net.weights[1] + np.array([7.0, -7.0])
-    assert np.allclose(net.predict_proba(X), 1 / (1 + np.exp(-z2)), rtol=1e-13, atol=0)
+    assert_within(net.predict_proba(X), 1 / (1 + np.exp(-z2)), forward_bound(net, X)[:, None])  # rounding only
 
 
 def test_params_assignment_writes_through_to_weights():
@@ -601,8 +602,9 @@ def test_confusion_matrix_from_one_hot():
 @pytest.mark.parametrize("y_true, y_pred, exc, pattern", [
     ([0, 1, 2], [0, 1], ValueError, r"^y_pred: expected 3 labels like y_true, got 2$"),
     ([], [], ValueError, r"^y_true: expected at least one label, got none$"),
-    ([0, -1], [0, 1], ValueError, r"^y_true: expected non-negative integer labels, got -1\.0 at index 1$"),
-    ([0, 1], [0, 0.5], ValueError, r"^y_pred: expected non-negative integer labels, got 0\.5 at index 1$"),
+    ([0, -1], [0, 1], ValueError, r"^y_true: expected integer class labels >= 0 \(class numbers 0\.\.K-1\), got -1 at index 1$"),
+    ([0, 1], [0, 0.5], ValueError, r"^y_pred: expected integer class labels >= 0 \(class numbers 0\.\.K-1\), got the fractional "
+                                      r"value 0\.5 at index 1$"),
     ([0, np.nan], [0, 1], ValueError, r"^y_true: expected finite numbers, got nan at index 1$"),
     ([0, 1], [0, np.inf], ValueError, r"^y_pred: expected finite numbers, got inf at index 1$"),
     (np.zeros((2, 2, 2)), [0, 1], ValueError, r"^y_true: expected labels \(m,\) or one-hot rows \(m, K\), "

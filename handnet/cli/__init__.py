@@ -88,6 +88,9 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except (ValueError, TypeError, OSError, TrainingDiverged) as exc:
         return _error(exc)
+    except MemoryError as exc:           # what check_memory could not foresee
+        return _error(f"out of memory{': ' + str(exc) if str(exc) else ''}; try smaller --layers, "
+                      "--samples or --batch-size")
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from .._system import check_allocation
 from ..io import atomic_write
 from ..activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ..network import INITS
@@ -71,3 +72,20 @@ def print_written(paths, folder):
     print(f"wrote {len(paths)} files to {folder}{os.sep}")
     for path in paths:
         print(f"  {path}")
+
+
+def check_memory(layers, rows, options=("--layers", "--samples")):
+    """Refuse a network or a data set larger than this machine's memory before anything is
+    allocated (numpy would raise MemoryError, or with overcommit start and be killed).
+
+    Training or checking a network of sizes n_0..n_L on m rows holds about
+      4 P   numbers for the parameters (params, gradient, velocity, a working copy),
+            P = sum_l (n_{l-1} + 1) n_l
+      3 m sum_l n_l   for the forward and backward pass (z_l, a_l, delta_l of every layer)
+    of 8 bytes each. The option named is the one whose part is larger.
+    """
+    P = sum((n_in + 1) * n_out for n_in, n_out in zip(layers[:-1], layers[1:]))
+    per_rows = 3 * rows * sum(layers)
+    option = options[0] if 4 * P >= per_rows else options[1]
+    what = (f"a {'-'.join(map(str, layers))} network ({P:,} parameters) on {rows:,} rows")
+    check_allocation(8 * (4 * P + per_rows), option, what)

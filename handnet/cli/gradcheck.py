@@ -8,7 +8,7 @@ import handnet as hn
 
 from ..gradcheck import DEFAULT_H, DEFAULT_THRESHOLD
 from ._common import (DEFAULT_LAYERS, DIGITS_CLASSES, DIGITS_INPUTS, EXIT_FAILED, EXIT_OK,
-                      add_activation_options, add_command)
+                      add_activation_options, add_command, check_memory)
 
 DEFAULT_SAMPLES = 20
 DEFAULT_L2 = 1.0
@@ -82,8 +82,10 @@ def run(args):
             args.parser.error(f"--model loads a saved network; {', '.join(given)} describe a fresh one: "
                               "give one or the other")
         net = hn.load(args.model)
+        check_memory(net.layer_sizes, args.samples, ("--model", "--samples"))
         source = f"the model {args.model}"
     else:
+        check_memory(args.layers or DEFAULT_LAYERS, args.samples)
         net = hn.MLP(args.layers if args.layers is not None else DEFAULT_LAYERS,
                      hidden=args.hidden or "sigmoid", output=args.output or "sigmoid",
                      seed=args.seed, init=args.init or "glorot")

@@ -6,12 +6,13 @@ import argparse
 import os
 import sys
 import time
+import warnings
 
 import handnet as hn
 
-from ..training import DEFAULTS
+from ..training import DEFAULTS, TrainingWarning
 from ._common import (DEFAULT_LAYERS, DEFAULT_OUT, DIGITS_CLASSES, DIGITS_INPUTS, EXIT_INTERRUPTED, EXIT_OK,
-                      add_activation_options, add_command, output_folder, print_written,
+                      add_activation_options, add_command, check_memory, output_folder, print_written,
                       write_csv)
 
 DEFAULT_TEST_SIZE = 0.2
@@ -20,15 +21,22 @@ DESCRIPTION = f"""\
 Train a multilayer perceptron on the shipped 8x8 handwritten digits.
 
 The 1797 digits are split (seeded and stratified, so every digit keeps its
-share) into a training set and a held-out test set. The network is trained
-by gradient descent on the training set only; the test set measures how
-well it generalises. handnet prints the architecture, the final training
-cost and the held-out accuracy, then writes into the output folder:
+share) into a training set and a validation set. The network is trained by
+gradient descent on the training set only; the validation set, never
+trained on, measures how well it generalises. handnet prints the
+architecture, the final training loss and the validation accuracy, then
+writes into the output folder:
 
   model.npz       the trained network (load it with hn.load)
-  history.csv     cost and accuracy per epoch, training and held-out
+  history.csv     per epoch: loss and accuracy on the training set, val_loss
+                  and val_accuracy on the validation set (the data loss, the
+                  same quantity on both), penalty (the L2 term) and cost
+                  (J = loss + penalty, what gradient descent minimises)
   loss.png        the learning curves
-  confusion.png   the confusion matrix on the held-out digits
+  confusion.png   the confusion matrix on the validation digits
+
+A run that is not learning (the cost stuck, or accuracy at chance) prints
+one warning line with the likely cause.
 
 Ctrl-C stops training cleanly: the network learnt so far is still saved
 (exit status {EXIT_INTERRUPTED})."""
@@ -79,7 +87,7 @@ def register(commands):
                      help="random seed of the train/test split, the initial weights and the minibatch "
                           "order; the same seed gives the same run (default: %(default)s)")
     opt.add_argument("--test-size", type=test_size, default=DEFAULT_TEST_SIZE, metavar="F",
-                     help="held-out share of the digits: a fraction in (0, 1) or a number of samples "
+                     help="share of the digits held out for validation: a fraction in (0, 1) or a number of samples "
                           "(default: %(default)s)")
     out = train.add_argument_group("output")
     out.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
@@ -100,6 +108,7 @@ def run(args):
         raise ValueError(f"--layers: the digits have {DIGITS_CLASSES} classes, so the last size must be "
                          f"{DIGITS_CLASSES}; got {' '.join(map(str, layers))}")
     out_dir = output_folder(args.out)
+    check_memory(layers, hn.datasets.DIGITS_SHAPE[0], ("--layers", "--layers"))
     net = hn.MLP(layers, hidden=args.hidden, output=args.output, seed=args.seed, init=args.init)
     X, y = hn.datasets.load_digits()
     X_train, X_test, y_train, y_test = hn.datasets.train_test_split(
@@ -108,12 +117,15 @@ def run(args):
 
     print(net.summary())
     batch = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
-    print(f"training on {len(X_train)} digits, holding out {len(X_test)}: {args.epochs} epochs, "
+    print(f"training on {len(X_train)} digits, validating on {len(X_test)}: {args.epochs} epochs, "
           f"lr {args.lr:g}, l2 {args.l2:g}, {batch}, momentum {args.momentum:g}, seed {args.seed}")
     start = time.perf_counter()
-    history = hn.train(net, X_train, y_train, epochs=args.epochs, lr=args.lr, l2=args.l2,
-                       batch_size=args.batch_size, momentum=args.momentum, seed=args.seed,
-                       validation=(X_test, y_test), progress=not args.no_progress)
+    with warnings.catch_warnings():         # a TrainingWarning is one line on stderr, not a traceback
+        warnings.simplefilter("always", TrainingWarning)
+        warnings.showwarning = print_training_warning
+        history = hn.train(net, X_train, y_train, epochs=args.epochs, lr=args.lr, l2=args.l2,
+                           batch_size=args.batch_size, momentum=args.momentum, seed=args.seed,
+                           validation=(X_test, y_test), progress=not args.no_progress)
     elapsed = time.perf_counter() - start
     interrupted = bool(history.attrs.get("interrupted", False))
     if len(history) == 0:
@@ -124,17 +136,25 @@ def run(args):
     if interrupted:
         print(f"training interrupted after epoch {epochs_done} of {args.epochs}; saving the network "
               "as it is now")
-    line = f"final training cost: {last['cost']:.4g} after {epochs_done} epochs ({elapsed:.1f} s)"
+    line = f"final training loss: {last['loss']:.4g} after {epochs_done} epochs ({elapsed:.1f} s)"
     if "accuracy" in history.columns:
         line += f", training accuracy {100 * last['accuracy']:.1f}%"
+    if last["penalty"] > 0:
+        line += f"; with the L2 penalty J = {last['cost']:.4g}"
     print(line)
     predicted = net.predict(X_test)
     accuracy = hn.accuracy(y_test, predicted)
     correct = int(round(accuracy * len(y_test)))
-    print(f"held-out accuracy: {100 * accuracy:.1f}% ({correct} of {len(y_test)} test digits)")
+    print(f"validation loss: {last['val_loss']:.4g}, validation accuracy: {100 * accuracy:.1f}% "
+          f"({correct} of {len(y_test)} validation digits)")
 
     print_written(write_outputs(out_dir, net, history, hn.confusion_matrix(y_test, predicted)), out_dir)
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def print_training_warning(message, category, *_args, **_kwargs):
+    """warnings.showwarning for the command line: 'warning: <message>' on one line of stderr."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def write_outputs(out_dir, net, history, cm):

@@ -60,8 +60,7 @@ def field_attributions(A, fields, how="sum"):
     A (N, D) attributions; fields [(name, width), ...]; how "sum", "mean" or "max".
     Returns a DataFrame with N rows and one column per field (in field order).
     """
-    if how not in AGGREGATES:
-        raise ValueError(f"how: expected one of {AGGREGATES}, got {how!r}")
+    V.as_choice(how, AGGREGATES, "how")
     import pandas as pd  # imported when used, so `import handnet.explain` stays light
 
     A, names, starts, widths = _field_blocks(A, fields)
@@ -93,14 +92,17 @@ def combine(a, b):
 
     Used for occlusion together with gradient x input: two different views of
     the same prediction, each scaled to [-1, 1] before they are averaged.
-    a, b (N, D) of the same shape  ->  (N, D).
+    a, b (N, D) of the same shape  ->  (N, D); or one row each, (D,) -> (D,).
     """
     a = V.as_real_array(a, "a")
     b = V.as_real_array(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"b: expected the shape of a, {a.shape}, got {b.shape}")
-    a = normalize_max(a)
-    b = normalize_max(b)
+    if a.ndim not in (1, 2):
+        raise ValueError(f"a: expected attributions of shape (N, D) or (D,), got shape {a.shape}")
+    row = a.ndim == 1
+    a = normalize_max(a[None, :] if row else a, "a")
+    b = normalize_max(b[None, :] if row else b, "b")
     a += b
     a /= 2.0
-    return a
+    return a[0] if row else a

@@ -22,11 +22,10 @@ Maps built on the input gradient:
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from .. import _validate as V
+from .._system import usable_cpus
 from ..backprop import backpropagate
 
 __all__ = [
@@ -55,9 +54,7 @@ CHUNK_ELEMENTS = 1 << 22
 # ----------------------------------------------------------------------------
 
 def check_wrt(wrt):
-    if not isinstance(wrt, str) or wrt not in WRT:
-        raise ValueError(f"wrt: expected one of {WRT}, got {wrt!r}")
-    return wrt
+    return V.as_choice(wrt, WRT, "wrt")
 
 
 def resolve_targets(net, X, target, output=None):
@@ -68,7 +65,7 @@ def resolve_targets(net, X, target, output=None):
             network has a single output).
     output  the network's outputs a_L (N, K) for X, if already computed.
     """
-    K = net.layer_sizes[-1]
+    K = V.as_net(net, "net, X, target").layer_sizes[-1]
     N = X.shape[0]
     if target is None:
         if K == 1:
@@ -110,14 +107,6 @@ def row_chunks(n_rows, per_row, chunk_size=None, parts=1):
     return [slice(s, min(s + chunk_size, n_rows)) for s in range(0, n_rows, chunk_size)]
 
 
-def default_workers():
-    """The CPU cores this process may use (at least 1)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:                       # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def for_each_chunk(work, chunks, workers=None):
     """Call work(rows) for every slice of rows, on up to ``workers`` threads.
 
@@ -126,7 +115,7 @@ def for_each_chunk(work, chunks, workers=None):
     work must write only its own rows of the result. workers: None = every
     core this process may use; 1 = in this thread, one chunk after another.
     """
-    workers = default_workers() if workers is None else V.as_positive_int(workers, "workers")
+    workers = usable_cpus() if workers is None else V.as_positive_int(workers, "workers")
     if workers == 1 or len(chunks) == 1:
         for rows in chunks:
             work(rows)
@@ -170,6 +159,7 @@ def input_gradient(net, X, target=None, *, wrt="output"):
     X (N, D); target int, (N,) ints or None (the predicted class)  ->  (N, D).
     wrt="preactivation" differentiates z_L[t] (the logit) instead of a_L[t].
     """
+    V.as_net(net, "net, X, target")
     return _input_gradient(net, V.as_inputs(X, net.layer_sizes[0]), target, check_wrt(wrt))
 
 
@@ -195,6 +185,7 @@ def gradient_x_input(net, X, target=None, *, absolute=False, wrt="output"):
     this is exactly w_j x_j: the share of feature j in the output.
     X (N, D) -> (N, D).
     """
+    V.as_net(net, "net, X, target")
     X = V.as_inputs(X, net.layer_sizes[0])
     g = _input_gradient(net, X, target, check_wrt(wrt))
     if absolute:
@@ -217,6 +208,7 @@ def jacobian(net, X, *, wrt="output", chunk_size=None):
     so memory beyond the (N, K, D) result stays bounded.
     wrt="preactivation" gives dz_L/dx (the logits' Jacobian) instead.
     """
+    V.as_net(net, "net, X")
     check_wrt(wrt)
     X = V.as_inputs(X, net.layer_sizes[0])
     zs, acts = net.forward_pass(X, check=False)

@@ -34,7 +34,8 @@ import numpy as np
 
 from .. import _validate as V
 from ..network import output_from_preactivation
-from .gradients import default_workers, for_each_chunk, resolve_targets, row_chunks
+from .._system import usable_cpus
+from .gradients import for_each_chunk, resolve_targets, row_chunks
 
 __all__ = ["occlusion", "window_grid", "window_counts", "normalize_max", "NORMALIZE"]
 
@@ -102,14 +103,13 @@ def occlusion(net, X, target, window, stride=1, baseline=0.0, image_shape=None, 
     workers      threads that process batches at once (default: one per CPU core;
                  NumPy's element-wise loops use one core each). 1 = no threads.
     """
-    D = net.layer_sizes[0]
+    D = V.as_net(net, "net, X, target, window").layer_sizes[0]
     X = V.as_inputs(X, D)
     N = X.shape[0]
     shape = (D,) if image_shape is None else V.as_image_shape(image_shape, D)
     window = V.as_window(window, shape)
     stride = V.as_axis_sizes(stride, "stride", shape)
-    if normalize not in NORMALIZE:
-        raise ValueError(f"normalize: expected None or 'max', got {normalize!r}")
+    V.as_choice(normalize, NORMALIZE, "normalize")
     base = _check_baseline(baseline, N, D)
 
     zs, acts = net.forward_pass(X, check=False)
@@ -123,7 +123,7 @@ def occlusion(net, X, target, window, stride=1, baseline=0.0, image_shape=None, 
 
     A = np.empty((N, D))
     per_row = P * (W + 3 * max(net.layer_sizes[1:]))
-    workers = default_workers() if workers is None else V.as_positive_int(workers, "workers")
+    workers = usable_cpus() if workers is None else V.as_positive_int(workers, "workers")
 
     def occlude_rows(rows):
         n = rows.stop - rows.start
@@ -159,14 +159,15 @@ def mean_over_windows(drops, M, covered):
     return A
 
 
-def normalize_max(A):
+def normalize_max(A, name="A"):
     """Each row divided by its largest absolute value:  A_ij / max_j |A_ij|.  (N, D) -> (N, D).
 
-    Rows that are all zero stay zero (no division by zero).
+    Rows that are all zero stay zero (no division by zero). ``name`` is the
+    argument named in error messages.
     """
-    A = V.as_real_array(A, "A")
+    A = V.as_real_array(A, name)
     if A.ndim != 2:
-        raise ValueError(f"A: expected attributions of shape (N, D), got shape {A.shape}")
+        raise ValueError(f"{name}: expected attributions of shape (N, D), got shape {A.shape}")
     scale = np.max(np.abs(A), axis=1, keepdims=True)
     return np.divide(A, scale, out=np.zeros_like(A), where=scale > 0)
 

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .._validate import _describe, as_image_shape, as_real_array, is_integer
+from .._validate import _describe, as_bool, as_image_shape, as_real_array, is_integer
 from ..plots import _finish, _heatmap, _new_figure
 
 __all__ = ["plot_map", "plot_class_maps", "plot_attribution_rows", "plot_field_bars"]
@@ -60,12 +60,6 @@ def _as_image_shape(image_shape, D, name="image_shape"):
         side = math.isqrt(D)
         return (side, side) if side * side == D else (1, D)
     return as_image_shape(image_shape, D, name, ndim=2)
-
-
-def _as_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {_describe(value)}")
-    return bool(value)
 
 
 def _as_title(title, name="title"):
@@ -228,7 +222,7 @@ def plot_map(values, image_shape=None, *, image=None, transpose=False, title=Non
     values = _as_vector(values, "values")
     D = values.size
     shape = _as_image_shape(image_shape, D)
-    transpose = _as_bool(transpose, "transpose")
+    transpose = as_bool(transpose, "transpose")
     title = _as_title(title)
     if image is not None:
         image = _as_vector(image, "image")
@@ -282,7 +276,7 @@ def plot_class_maps(maps, image_shape, *, transpose=False, titles=None, title=No
     maps = _as_matrix(maps, "maps", "(K, D), one map per class")
     K, D = maps.shape
     shape = _as_image_shape(image_shape, D)
-    transpose = _as_bool(transpose, "transpose")
+    transpose = as_bool(transpose, "transpose")
     titles = _as_titles(titles, K, "class {}")
     title = _as_title(title)
     top = float(np.max(np.abs(maps)))
@@ -416,6 +410,6 @@ def _plot_row_maps(maps, images, image_shape, *, titles, image_titles, scale="ro
         top = np.max(np.abs(maps), axis=1)
         maps = np.divide(maps, top[:, None], out=np.zeros_like(maps), where=top[:, None] > 0)
         titles = [f"{t} (max {m:.2g})" for t, m in zip(titles, top)]
-    return _map_grid(maps, shape, _as_bool(transpose, "transpose"), titles, _colour_scale(maps),
+    return _map_grid(maps, shape, as_bool(transpose, "transpose"), titles, _colour_scale(maps),
                      images=images, image_titles=image_titles, title=_as_title(title),
                      cbar_label=cbar_label, path=path)

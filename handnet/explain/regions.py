@@ -39,12 +39,12 @@ def project_back(net, E):
 
 def region_maps(net):
     """maps[c] = e_c W_L.T ... W_1.T for every class c (E = the identity).   -> (K, D)."""
-    return project_back(net, np.eye(net.layer_sizes[-1]))
+    return project_back(net, np.eye(V.as_net(net, "net").layer_sizes[-1]))
 
 
 def region_map(net, c):
     """The region map of class (output unit) c: e_c W_L.T ... W_1.T.   -> (D,)."""
-    K = net.layer_sizes[-1]
+    K = V.as_net(net, "net, c").layer_sizes[-1]
     if not V.is_integer(c):
         raise TypeError(f"c: expected a class index, an int in 0..{K - 1}, got {type(c).__name__} {c!r}")
     if not 0 <= c < K:

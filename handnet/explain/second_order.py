@@ -141,7 +141,7 @@ def input_hessian_diag(net, X, target=None, *, wrt="output", chunk_size=None):
     network whose layers are all ReLU/identity. Rows are processed in chunks
     of ``chunk_size`` (by default sized to keep working arrays near 32 MB).
     """
-    D = net.layer_sizes[0]
+    D = V.as_net(net, "net, X, target").layer_sizes[0]
     return _second_derivatives(net, X, target, wrt, chunk_size, sandwich_diagonal, (D,))
 
 
@@ -151,7 +151,7 @@ def input_hessian(net, x, target=None, *, wrt="output"):
     Equation (1) in full: the sum over curved layers of J_l.T diag(c_l) J_l
     (and J_L.T Q J_L for a softmax output). target: int or None.
     """
-    D = net.layer_sizes[0]
+    D = V.as_net(net, "net, x, target").layer_sizes[0]
     x = V.as_real_array(x, "x")
     if x.ndim == 1 and x.shape[0] == D:
         x = x[None, :]

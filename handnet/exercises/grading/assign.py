@@ -95,8 +95,8 @@ def assignment_readme(exercise, stub):
     lines += [f"| **total** | **{exercise.max_score:g}** |", "",
               "## Check your work", "", "```bash", f"handnet check {file}", "```", "",
               _paragraph(
-                  "runs every check, each in its own process (a crash or an endless loop only fails that "
-                  "check), prints a table with PASS, FAIL or TODO and the points, explains every failure, "
+                  "runs every check, your code in its own process for each (a crash or an endless loop only "
+                  "fails that check), prints a table with PASS, FAIL or TODO and the points, explains every failure, "
                   f"and writes `{exercise.name}.results.json` next to your file. TODO means the part is "
                   "not written yet. The exit status is 0 only when everything passes."), "",
               _paragraph(
@@ -122,7 +122,7 @@ def write_assignment(name, out_dir, force=False, registry=None):
     identical to what would be written are left as they are. Returns
     ``(written paths, backups)``.
     """
-    from ...io import atomic_write
+    from ..._atomic import atomic_write
 
     exercise = get_exercise(name, registry)
     out_dir = os.fspath(out_dir)

@@ -423,7 +423,7 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
                     [text for _, _, text in notes], flags=flags, containment=box.sentence, resumed=resumed,
                     student_notes={s: [text for who, _, text in notes if who == s] for s in found})
     if out_dir is not None:
-        from ...io import atomic_write
+        from ..._atomic import atomic_write
 
         data = table.to_csv(index=False).encode("utf-8")
         grades.paths = [atomic_write(csv_path, lambda fh: fh.write(data))] + written

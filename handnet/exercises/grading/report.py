@@ -155,7 +155,7 @@ def results_path_for(student_file):
 
 def write_results_json(results, path, title=None, extra=None, notes=()):
     """Write ``results_json(results, title, extra, notes)`` to ``path`` atomically (UTF-8, indented); the path."""
-    from ...io import atomic_write
+    from ..._atomic import atomic_write
 
     data = (json.dumps(results_json(results, title, extra, notes), indent=2, ensure_ascii=False, allow_nan=False)
             + "\n").encode("utf-8")

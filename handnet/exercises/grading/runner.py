@@ -36,6 +36,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
+from ..._system import usable_cpus
 from ..._validate import as_positive, as_positive_int, as_seed, is_integer
 from ..exercise import WrongAnswer
 from ..registry import get_exercise, load_registry
@@ -56,7 +57,7 @@ OUTPUT_TAIL_LINES = 20
 @dataclass
 class CheckResult:
     """The outcome of one check on one file: status PASS, FAIL or TODO; score out of max_score;
-    output is what the student is shown; seconds the wall time of the check's subprocess."""
+    output is what the student is shown; seconds the wall time of the check, its child's start included."""
 
     exercise: str
     check: str
@@ -76,10 +77,7 @@ class CheckResult:
 
 def default_jobs():
     """How many checks run at once by default: the CPUs this process may use."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:                        # not Linux
-        return os.cpu_count() or 1
+    return usable_cpus()
 
 
 def _check_timeout(timeout):

@@ -126,8 +126,9 @@ _SENTENCES = {
               "readable by everyone)",
     "namespaces": "submissions ran in their own user, mount, PID and network namespaces (every file read-only "
                   "except their working folder, no network, no view of other processes)",
-    "none": "submissions ran with the teacher's rights (no unprivileged user and no namespaces are "
-            "available here): only the checks inside the child limit what they can do",
+    "none": "submissions ran with the teacher's rights (no unprivileged user and no namespaces were used): "
+            "only the guards inside the child (no handnet, no signals, no writes outside its folder) limit "
+            "what they can do",
 }
 
 

@@ -180,8 +180,11 @@ class StudentProcess:
                        "--file", student_path, "--memory", str(int(memory)), "--cpu", str(cpu),
                        "--file-size", str(FILE_SIZE_LIMIT), "--open-files", str(OPEN_FILES_LIMIT),
                        "--processes", str(PROCESS_LIMIT), "--forbid", package]
+            inside = os.path.realpath(self.workdir) + os.sep       # a folder holding our own can't be hidden
+            forbid = [os.path.realpath(os.fspath(f)) for f in forbid]
+            forbid = [f for f in forbid if not inside.startswith(f.rstrip(os.sep) + os.sep)]
             for folder in forbid:
-                command += ["--forbid", os.path.abspath(os.fspath(folder))]
+                command += ["--forbid", folder]
             self.proc = sandbox.start_worker(command, self.workdir, self.box, self.token,
                                              hide=[package, *forbid])
         except BaseException:

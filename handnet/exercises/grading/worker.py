@@ -389,14 +389,20 @@ class Guards:
         return any(path == d or path.startswith(d.rstrip(os.sep) + os.sep) for d in folders)
 
     def _forbidden(self, raw):
+        """True for a path under a forbidden folder, or inside any folder named like the package (another
+        copy of handnet's source holds the reference solutions too; a path relative to a descriptor of
+        a parent folder is caught this way as well)."""
         path = self._resolve(raw)
-        if path is None:
+        if path is None or self._under(path, [self.workdir]):
             return False
         if self._under(path, self.forbidden):
             return True
-        # a path relative to a descriptor of a parent folder is reported relative: refuse 'handnet/...'
-        parts = os.fsdecode(raw).replace("\\", "/").split("/") if not isinstance(raw, int) else []
-        return not os.path.isabs(os.fsdecode(raw)) and bool(self.names.intersection(parts[:-1] or parts))
+        try:
+            text = os.fsdecode(raw).replace("\\", "/")
+        except BaseException:  # noqa: BLE001
+            return False
+        folders = text.split("/")[:-1] + path.split(os.sep)[:-1]
+        return bool(self.names.intersection(folders))
 
     def refuse(self, what):
         sentence = (f"your code tried to {what}; exercise files may use only numpy and the standard "
@@ -417,8 +423,8 @@ class Guards:
             if path is None or isinstance(path, int):
                 return
             if self._forbidden(path):
-                self.refuse(f"open {os.fsdecode(path)!r}, which belongs to the grader (the installed handnet "
-                            "package, the submissions or the grades)")
+                self.refuse(f"open {os.fsdecode(path)!r}, which belongs to the grader (handnet's own files, the "
+                            "submissions or the grades)")
             mode, flags = (args + (None, None))[1:3]
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
                 (isinstance(flags, int) and flags & _WRITE_FLAGS)
