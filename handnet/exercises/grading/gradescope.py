@@ -206,7 +206,7 @@ def build_wheel(out_dir):
     importable package, it works however handnet was installed; fixed file times make the
     same code give the same bytes. Returns the wheel's path.
     """
-    from ...io import atomic_write
+    from ..._atomic import atomic_write
 
     version, metadata, entry_points = _metadata()
     info = f"handnet-{version}.dist-info"
@@ -245,7 +245,7 @@ def write_bundle(names, seed, out_dir, timeout=None, jobs=None, memory=None, reg
     address space of the child running the student's code) are handnet grade's, used on
     Gradescope (None: grade's defaults). Returns the paths written, the zip last.
     """
-    from ...io import atomic_write
+    from ..._atomic import atomic_write
     from . import runner
 
     exercises = _exercises(names, registry)
@@ -306,7 +306,7 @@ def run_autograder(root):
     like ``handnet grade`` does, with the bundle's exercises fixed: an exercise without
     a file scores 0 ("no file submitted"). Returns the path of results.json.
     """
-    from ...io import atomic_write
+    from ..._atomic import atomic_write
     from . import grade as grading
     from .report import results_json
 
