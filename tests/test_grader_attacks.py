@@ -186,6 +186,25 @@ for name in ("grades.csv", "alice.json", "zed.json"):
     except Exception:
         pass
 ''' + WRONG,
+        "start_program": head + f'''
+source = ""
+try:
+    import subprocess
+    source = subprocess.run(["cat", {str(REFERENCE)!r}], capture_output=True, text=True).stdout
+except Exception:
+    pass
+try:
+    import ctypes
+    ctypes.CDLL(None).system(("cat " + {str(REFERENCE)!r} + " > stolen.py").encode())
+    source = source or open("stolen.py").read()
+except Exception:
+    pass
+try:
+    exec(source)
+except Exception:
+    pass
+if "def sigmoid_gradient" not in source:
+''' + "\n".join("    " + line for line in WRONG.strip().splitlines()) + "\n",
         "double_fork": head + '''
 import time
 if os.fork() == 0:
@@ -215,7 +234,7 @@ except MemoryError:
 
 ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "patch_checks_helper", "import_handnet",
              "load_reference", "load_reference_copy", "overwrite_other", "append_package", "kill_grader",
-             "grades_folder", "double_fork", "memory_hog", "fifo")
+             "grades_folder", "start_program", "double_fork", "memory_hog", "fifo")
 
 
 def tree_hashes(folder):
@@ -328,6 +347,8 @@ class TestAttacksGradedByHandnetGrade:
         assert "refused: your code tried to open" in outputs("load_reference")
         assert "refused: your code tried to open" in outputs("load_reference_copy")
         assert "refused: your code tried to send a signal" in outputs("kill_grader")
+        assert "refused: your code tried to start a program" in outputs("start_program")
+        assert "refused: your code tried to use ctypes" in outputs("start_program")
         for student in ("overwrite_other", "append_package", "grades_folder"):
             assert "refused: your code tried to" in outputs(student), student
 

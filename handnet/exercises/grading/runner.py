@@ -179,7 +179,7 @@ def _outcome(process, check, seed):
     except WrongAnswer as exc:
         return "FAIL", str(exc) or "the check failed"
     except Refused as exc:
-        return "FAIL", f"refused: {exc}"
+        return "FAIL", "\n".join(f"refused: {sentence}" for sentence in str(exc).split("\n"))
     except ChildGone as exc:
         return "FAIL", str(exc)
     except StudentError as exc:

@@ -64,7 +64,7 @@ __all__ = ["encode", "decode", "Opaque", "ProtocolError", "FUNCTIONS", "Quadrati
            "read_message", "write_message", "frame", "MAX_MESSAGE_BYTES", "MAX_TEXT"]
 
 #: The largest message either side accepts (a student's huge return value is a FAIL, not a crash).
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: Strings (exception messages, descriptions) longer than this are cut in the middle.
 MAX_TEXT = 4000
 #: Deeper nesting than this is sent as an opaque description.
@@ -355,11 +355,12 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _REFUSED = {
     "subprocess.Popen": "start a program", "os.system": "start a program", "os.exec": "start a program",
     "os.posix_spawn": "start a program", "os.spawn": "start a program", "os.startfile": "start a program",
-    "pty.spawn": "start a program", "ctypes.dlopen": "load a C library", "ctypes.dlsym": "load a C library",
-    "ctypes.call_function": "call C code through ctypes", "os.kill": "send a signal",
+    "pty.spawn": "start a program", "os.kill": "send a signal",
     "os.killpg": "send a signal", "signal.pthread_kill": "send a signal", "socket.connect": "open a connection",
     "socket.bind": "open a connection", "sys.remote_exec": "attach to another process",
 }
+#: Modules whose import is refused: they start programs without the audit events above.
+_REFUSED_MODULES = {"_posixsubprocess": "start a program", "pty": "start a program", "_winapi": "start a program"}
 #: Audit events that change files, and the positions of their path arguments.
 _FILE_CHANGES = {"os.remove": (0,), "os.rename": (0, 1), "os.mkdir": (0,), "os.rmdir": (0,), "os.chmod": (0,),
                  "os.chown": (0,), "os.symlink": (0, 1), "os.link": (0, 1), "os.truncate": (0,),
@@ -418,6 +419,10 @@ class Guards:
             name = args[0] if args else ""
             if isinstance(name, str) and (name == "handnet" or name.startswith("handnet.")):
                 self.refuse("import handnet")
+            if name in _REFUSED_MODULES:
+                self.refuse(_REFUSED_MODULES[name])
+        elif event.startswith("ctypes."):            # C calls and raw memory: around every other guard
+            self.refuse("use ctypes")
         elif event == "open":
             path = args[0] if args else None
             if path is None or isinstance(path, int):
