@@ -31,12 +31,19 @@ class Bug(NamedTuple):
 
 BUGS = {
     # sigmoid
-    "sigmoid_overflow": Bug(
-        "sigmoid", "the naive sigmoid, exp(-z) overflows at z = -1000",
+    "sigmoid_naive_warns": Bug(
+        "sigmoid", "not a bug: the naive sigmoid; exp(-z) overflows at z = -1000 (numpy warns), the values "
+                   "are right",
         (("    z = np.asarray(z, dtype=np.float64)\n"
           "    e = np.exp(-np.abs(z))                      # in (0, 1]: never overflows\n"
           "    return np.where(z >= 0, 1.0, e) / (1.0 + e)\n",
           "    return 1.0 / (1.0 + np.exp(-z))\n"),)),
+    "sigmoid_overflow_nan": Bug(
+        "sigmoid", "sigma(z) = exp(z) / (1 + exp(z)): inf / inf = nan at z = 710",
+        (("    z = np.asarray(z, dtype=np.float64)\n"
+          "    e = np.exp(-np.abs(z))                      # in (0, 1]: never overflows\n"
+          "    return np.where(z >= 0, 1.0, e) / (1.0 + e)\n",
+          "    return np.exp(z) / (1.0 + np.exp(z))\n"),)),
     "sigmoid_gradient_returns_none": Bug(
         "sigmoid", "sigmoid_gradient forgets its return",
         (("    return s * (1.0 - s)", "    s * (1.0 - s)"),)),
@@ -56,6 +63,13 @@ BUGS = {
         "cost", "the biases are regularised too",
         (("    penalty = lam / (2.0 * m) * sum(float(np.sum(W ** 2)) for W in weights)",
           "    penalty = lam / (2.0 * m) * sum(float(np.sum(W ** 2)) for W in list(weights) + list(biases))"),)),
+    "cost_one_hidden_layer_only": Bug(
+        "cost", "feedforward written for exactly two weight layers (right on 3-5-3 only)",
+        (("    a = X\n"
+          "    for W, b in zip(weights, biases):\n"
+          "        a = sigmoid(a @ W + b)\n"
+          "    return a\n",
+          "    return sigmoid(sigmoid(X @ weights[0] + biases[0]) @ weights[-1] + biases[-1])\n"),)),
     # backprop_one_hidden
     "one_hidden_sign_flip": Bug(
         "backprop_one_hidden", "delta_L = Y - h",
@@ -82,6 +96,12 @@ BUGS = {
     "one_hidden_sigma_prime_of_a": Bug(
         "backprop_one_hidden", "sigma' taken of the activation a1 instead of z1",
         (("    d1 = (d2 @ W2.T) * sigmoid_gradient(z1)", "    d1 = (d2 @ W2.T) * sigmoid_gradient(a1)"),)),
+    "one_hidden_sigmoid_for_gradient": Bug(
+        "backprop_one_hidden", "sigmoid(z1) where sigmoid_gradient(z1) belongs",
+        (("    d1 = (d2 @ W2.T) * sigmoid_gradient(z1)", "    d1 = (d2 @ W2.T) * sigmoid(z1)"),)),
+    "one_hidden_wrong_order": Bug(
+        "backprop_one_hidden", "returns the second layer's gradients first",
+        (("    return float(J), (dW1, db1, dW2, db2)", "    return float(J), (dW2, db2, dW1, db1)"),)),
     # backprop_deep
     "deep_transposed": Bug(
         "backprop_deep", "dW = delta.T @ a_prev, the transpose",
@@ -96,6 +116,9 @@ BUGS = {
     "deep_crash": Bug(
         "backprop_deep", "a shape error (ValueError from numpy) inside the student's code",
         (("    delta = h - Y", "    delta = h - Y.T"),)),
+    "deep_reversed_lists": Bug(
+        "backprop_deep", "appends the gradients while going backwards and never reverses the lists",
+        (("    return float(J), dWs, dbs", "    return float(J), dWs[::-1], dbs[::-1]"),)),
     # numerical_gradient
     "numerical_gradient_forward_difference": Bug(
         "numerical_gradient", "a one-sided (forward) difference",
@@ -131,10 +154,16 @@ BUGS = {
     "numerical_gradient_infinite_loop": Bug(
         "numerical_gradient", "a while loop that never increments i",
         (("    for i in range(flat.size):", "    i = 0\n    while i < flat.size:"),)),
+    "numerical_gradient_divides_by_h": Bug(
+        "numerical_gradient", "the central difference divided by h instead of 2h",
+        (("        g[i] = (f_plus - f_minus) / (2.0 * h)", "        g[i] = (f_plus - f_minus) / h"),)),
     # input_gradient
     "input_gradient_preactivation": Bug(
         "input_gradient", "delta_L = e_k: the output sigmoid's derivative is left out",
         (("    delta[:, k] = y[:, k] * (1.0 - y[:, k])", "    delta[:, k] = 1.0"),)),
+    "input_gradient_unit_0": Bug(
+        "input_gradient", "always output 0, whatever k",
+        (("    delta[:, k] = y[:, k] * (1.0 - y[:, k])", "    delta[:, 0] = y[:, 0] * (1.0 - y[:, 0])"),)),
     # occlusion
     "occlusion_sum": Bug(
         "occlusion", "sums the drops instead of taking their mean",
@@ -144,6 +173,11 @@ BUGS = {
         "occlusion", "floor instead of ceil: the window cut off at the edge is missing",
         (("    P = -(-(D - window) // stride) + 1          # ceil((D - window) / stride) + 1, in integers",
           "    P = (D - window) // stride + 1"),)),
+    "occlusion_unit_0": Bug(
+        "occlusion", "always output 0, whatever k",
+        (("    y = predict(weights, biases, X)[:, k]", "    y = predict(weights, biases, X)[:, 0]"),
+         ("    y_covered = predict(weights, biases, X_covered.reshape(P * N, D))[:, k]",
+          "    y_covered = predict(weights, biases, X_covered.reshape(P * N, D))[:, 0]"))),
 }
 
 

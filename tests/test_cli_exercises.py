@@ -21,7 +21,7 @@ SIGMOID_CHECKS = [c.name for c in SIGMOID.checks]
 
 
 
-COMMANDS = ["exercises", "assign", "validate", "check", "grade"]
+COMMANDS = ["exercises", "assign", "validate", "check", "grade", "gradescope"]
 
 
 def test_every_option_of_the_classroom_commands_has_help_text():
@@ -62,6 +62,9 @@ def test_exercises_name_shows_the_task_and_the_checks(capsys):
     status, out, _ = run_cli(capsys, "exercises", "sigmoid")
     assert status == 0
     assert out.startswith(f"sigmoid: {SIGMOID.title}")
+    # the header gives the exercise's worth, and does not read like a score ("10.0/10.0 points")
+    assert out.split("\n")[0] == f"sigmoid: {SIGMOID.title}  (worth {SIGMOID.max_score:g} points, 3 checks)"
+    assert "/" not in out.split("\n")[0]
     assert SIGMOID.statement.strip().split("\n")[0] in out
     for check in SIGMOID.checks:
         assert re.search(rf"^  {re.escape(check.name)} +{check.points:g}$", out, re.M), check.name
@@ -200,7 +203,8 @@ def test_grade_writes_the_csv_and_prints_a_summary(capsys, tmp_path):
     assert status == 0, err
     assert out.startswith(f"grading 2 students, 1 files in {root} on seed 11")
     table = pd.read_csv(out_dir / "grades.csv")
-    assert list(table.columns) == ["student", "exercise", "check", "status", "score", "max_score", "flag"]
+    assert list(table.columns) == ["student", "exercise", "check", "status", "score", "max_score", "flag",
+                                   "note"]
     assert list(table["status"]) == ["PASS"] * len(SIGMOID_CHECKS) + ["FAIL"] * len(SIGMOID_CHECKS)
     summary = {line.split()[0]: line.split() for line in out.split("\n") if line.split()[:1] in (["ann"], ["ben"])}
     full = f"{SIGMOID.max_score:.1f}"

@@ -9,6 +9,7 @@
     handnet validate [NAME ...]    references pass every check, untouched copies fail every one
     handnet check FILE ...         a student's self-check: a table and FILE.results.json
     handnet grade DIR --seed N     grade a folder of submissions: grades.csv and a JSON per student
+    handnet gradescope NAME... --seed N -o DIR   a Gradescope autograder (autograder.zip)
     python -m handnet ...           the same
 
 ``main(argv)`` is the whole program and returns the exit status, so it can
@@ -44,8 +45,8 @@ From the shell you can train a multilayer perceptron on the 1797 shipped
 8x8 handwritten digits, check backpropagation against numerical
 derivatives, and see which pixels a trained model's outputs depend on.
 For classrooms: hand out gradient-check exercises, let students check
-their work, and grade a folder of submissions. Everything else is in
-Python: import handnet as hn."""
+their work, and grade a folder of submissions, here or on Gradescope.
+Everything else is in Python: import handnet as hn."""
 
 EPILOG = """\
 examples:
@@ -59,6 +60,7 @@ examples:
   handnet assign sigmoid -o hw1              write the student's copy into hw1/
   handnet check hw1/sigmoid.py               a student's self-check
   handnet grade submissions --seed 7         grade one subfolder per student
+  handnet gradescope sigmoid --seed 7 -o gs  a Gradescope autograder for the sigmoid exercise
 
 Run 'handnet COMMAND --help' for every option of a command."""
 

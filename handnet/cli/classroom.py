@@ -1,7 +1,8 @@
-"""The classroom commands: handnet exercises, assign, validate, check and grade."""
+"""The classroom commands: handnet exercises, assign, validate, check, grade and gradescope."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import sys
@@ -13,7 +14,7 @@ from .._text import format_table
 from ..exercises import EXERCISES, get_exercise
 from ..exercises.grading import assign, report, runner
 from ..exercises.grading import grade as grading
-from ._common import DEFAULT_OUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, add_command
+from ._common import DEFAULT_OUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, add_command, output_folder
 
 DEFAULT_GRADES_OUT = os.path.join(DEFAULT_OUT, "grades")
 DEFAULT_CHECK_TIMEOUT = runner.DEFAULT_TIMEOUT
@@ -84,9 +85,10 @@ Grade a folder of submissions, one subfolder per student. Every .py file
 in a student's folder whose first line is '# handnet exercise: NAME' is
 run through that exercise's checks on the hidden variant --seed: shapes
 and values drawn from the seed at grading time, so hard-coded public
-answers do not pass (a gradient check needs no answer key). A student
-without a file for an exercise that others submitted gets 0 points and
-FAIL "no file submitted" on its checks.
+answers do not pass (a gradient check needs no answer key). The exercises
+graded are those of --exercises, or else those someone submitted; a
+student without a file for one of them gets 0 points and FAIL "no file
+submitted" on its checks, so everyone has the same maximum.
 
 The checks run here; a student's code runs only in a contained child that
 answers calls with plain data (as root: the user nobody in its own
@@ -95,15 +97,43 @@ gives). The files are copied before any code runs, and graded from the
 copy. A near-copy of the reference solution is flagged (column flag).
 
 Writes to --out: grades.csv (student, exercise, check, status, score,
-max_score, flag) and STUDENT.json per student (shaped like Gradescope's
-results.json), each student's as soon as they are done: run the same
-command again after an interruption and the students already graded (with
-unchanged files) are not run again."""
+max_score, flag, note) and STUDENT.json per student (shaped like
+Gradescope's results.json), each student's as soon as they are done: run
+the same command again after an interruption and the students already
+graded (with unchanged files) are not run again. Every note printed (a
+file without a header, a second file for an exercise, a file of an
+exercise not graded...) is also a NOTE row of grades.csv and in that
+student's JSON."""
 
 GRADE_EPILOG = """\
 examples:
   handnet grade submissions --seed 7
+  handnet grade submissions --seed 7 --exercises sigmoid,cost
   handnet grade submissions --seed 7 --out grades-hw1 --timeout 60 --jobs 4"""
+
+GRADESCOPE_DESCRIPTION = """\
+Write an autograder for Gradescope's programming assignments: the exercises
+NAME..., every submission graded on the hidden variant --seed. In --out:
+
+  setup.sh          run once when Gradescope builds the image: installs the
+                    wheel below (with numpy, pandas... from PyPI) into a
+                    virtual environment, then runs 'handnet validate' there
+  run_autograder    run per submission: grades /autograder/submission/ like
+                    'handnet grade --exercises NAME,...' grades one student,
+                    writes /autograder/results/results.json
+  handnet-*.whl     a wheel of this handnet (the checks you validated)
+  handnet-autograder.json  the exercises, the seed, --timeout, --jobs, --memory
+  README.md         these steps, and how to try the bundle on your machine
+  autograder.zip    the four files above, at the root of the zip: upload it
+
+HANDNET_AUTOGRADER_ROOT (default /autograder) and HANDNET_AUTOGRADER_PYTHON
+run it on your machine against a folder laid out like Gradescope's (the
+bundle's README.md says how)."""
+
+GRADESCOPE_EPILOG = """\
+examples:
+  handnet gradescope sigmoid cost --seed 7 -o gs-hw1
+  handnet gradescope backprop_one_hidden --seed 12 -o gs-hw3 --timeout 60 --memory 1G"""
 
 
 def register(commands):
@@ -151,8 +181,22 @@ def register(commands):
     grade.add_argument("--out", default=DEFAULT_GRADES_OUT, metavar="DIR",
                        help="folder for grades.csv and STUDENT.json; created if needed, existing files are "
                             "replaced (default: %(default)s)")
+    grade.add_argument("--exercises", type=names_option, default=None, metavar="A,B",
+                       help="the exercises to grade, comma-separated: every student gets their rows, and "
+                            "a file for any other exercise is a note (default: those someone submitted)")
     add_run_options(grade)
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    gradescope = add_command(
+        commands, "gradescope", run_gradescope, help="write a Gradescope autograder (setup.sh, run_autograder, "
+                                                     "autograder.zip) for some exercises",
+        description=GRADESCOPE_DESCRIPTION, epilog=GRADESCOPE_EPILOG)
+    gradescope.add_argument("names", nargs="+", metavar="NAME", help="the exercises graded")
+    gradescope.add_argument("--seed", type=int, required=True, metavar="N",
+                            help="the hidden variant every submission is graded on")
+    gradescope.add_argument("-o", "--out", required=True, metavar="DIR",
+                            help="the folder to write the bundle into; created if needed, its files replaced")
+    add_run_options(gradescope)
 
 
 def add_run_options(parser):
@@ -195,6 +239,14 @@ def run_options(args):
     return timeout, jobs, memory_option(args.memory)
 
 
+def names_option(text):
+    """'a,b' -> ['a', 'b'] (argparse type of --exercises); the names are checked by grade."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected exercise names separated by commas, got {text!r}")
+    return names
+
+
 def seed_option(seed, name="--seed"):
     if seed is not None and seed < 0:
         raise ValueError(f"{name}: expected a non-negative integer, got {seed}")
@@ -204,7 +256,8 @@ def seed_option(seed, name="--seed"):
 def run_exercises(args):
     if args.name is not None:
         exercise = get_exercise(args.name)
-        print(f"{exercise.name}: {exercise.title}  ({report.format_points(exercise.max_score, exercise.max_score)} points)")
+        checks = f"{len(exercise.checks)} check{'s' if len(exercise.checks) != 1 else ''}"
+        print(f"{exercise.name}: {exercise.title}  (worth {exercise.max_score:g} points, {checks})")
         print(f"functions to write: {', '.join(exercise.functions)}\n")
         if exercise.statement.strip():
             print(exercise.statement.strip() + "\n")
@@ -299,9 +352,12 @@ def run_grade(args):
     print(f"grading {len(found)} students, {n_files} files in {args.folder} on seed {seed} "
           f"(each check in its own process, time limit {timeout:g}s)")
     print(f"containment: {sandbox.containment().sentence}", flush=True)
+    if args.exercises is not None:
+        args.exercises = [get_exercise(name).name for name in args.exercises]
     try:
         grades = grading.grade(args.folder, seed, out_dir=args.out, timeout=timeout, jobs=jobs,
-                               progress=False if args.no_progress else None, memory=memory)
+                               progress=False if args.no_progress else None, memory=memory,
+                               exercises=args.exercises)
     except grading.GradingInterrupted as exc:
         print(f"handnet grade: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -317,4 +373,21 @@ def run_grade(args):
         print(f"  {path}")
     if len(grades.paths) > 3:
         print(f"  ... and {len(grades.paths) - 3} more")
+    return EXIT_OK
+
+
+def run_gradescope(args):
+    from ..exercises.grading import gradescope
+
+    names = [get_exercise(name).name for name in dict.fromkeys(args.names)]
+    seed = seed_option(args.seed)
+    timeout, jobs, memory = run_options(args)
+    output_folder(args.out)
+    paths = gradescope.write_bundle(names, seed, args.out, timeout=timeout, jobs=jobs, memory=memory)
+    points = sum(EXERCISES[name].max_score for name in names)
+    print(f"wrote the Gradescope autograder for {', '.join(names)} ({points:g} points, graded on seed {seed}) "
+          f"to {args.out}{os.sep}")
+    for path in paths:
+        print(f"  {path}")
+    print(f"upload {paths[-1]} as the autograder (base image Ubuntu 22.04 or newer)")
     return EXIT_OK

@@ -29,7 +29,6 @@ the cost is wrong, not backprop.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +45,6 @@ __all__ = [
     "VARIANT_RTOL",
     "Part",
     "student_function",
-    "call_recording_warnings",
     "describe",
     "as_array",
     "as_number",
@@ -59,6 +57,7 @@ __all__ = [
     "compare_number",
     "diagnose",
     "factor_hint",
+    "placement_hints",
     "numerical_gradients",
     "compare_gradient",
 ]
@@ -104,22 +103,6 @@ def student_function(module, name):
     return fn
 
 
-def call_recording_warnings(fn, *args):
-    """(fn(*args), the messages of the RuntimeWarnings it raised), numpy warning on over/invalid/divide.
-
-    ``fn`` is a student's function: in-process (tests) the warnings are caught here; called in a
-    student's child process they are caught there and come back with the answer (``last_warnings``).
-    """
-    if hasattr(fn, "last_warnings"):
-        value = fn(*args)
-        return value, [message for category, message in fn.last_warnings if category == "RuntimeWarning"]
-    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", invalid="warn", divide="warn",
-                                                                     under="ignore"):
-        warnings.simplefilter("always")
-        value = fn(*args)
-    return value, [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-
-
 def describe(value):
     """A short description of a value: 'None', 'a list of 3 items', 'an array of shape (3, 5)', 'float 0.5'."""
     if value is None:
@@ -141,11 +124,13 @@ def shape_hint(expected, got, others=None):
     others: {name: shape} of the other parts of the answer, to say "this has the shape of db1".
     """
     expected, got = tuple(expected), tuple(got)
-    if len(got) == 2 and got == expected[::-1] and got != expected:
+    transposed = len(got) == 2 and got == expected[::-1] and got != expected
+    other = next((name for name, shape in (others or {}).items() if tuple(shape) == got), None)
+    if other is not None:                     # the order is the likelier slip; say both when both fit
+        return (f" (that is the shape of {other}: are the results returned in the right order?"
+                + (" Or is this one transposed?" if transposed else "") + ")")
+    if transposed:
         return " (transposed? in handnet's layout W and dW have shape (n_in, n_out), rows are samples)"
-    for name, shape in (others or {}).items():
-        if tuple(shape) == got:
-            return f" (that is the shape of {name}: are the results returned in the right order?)"
     if int(np.prod(got)) == int(np.prod(expected)):
         if len(got) == 2 and 1 in got and len(expected) == 1:
             return f" (a column or row instead of a vector: return shape {expected}, e.g. with .ravel())"
@@ -153,6 +138,38 @@ def shape_hint(expected, got, others=None):
     if len(expected) == 2 and len(got) == 2 and got[0] == expected[0] + 1 and got[1] == expected[1]:
         return " (one row too many: the bias belongs in b, not in an extra row of W)"
     return ""
+
+
+def placement_hints(names, values, expected, floor=0.0, rtol=VARIANT_RTOL):
+    """Sentences for parts of an answer that are right but misplaced, found by value; [] if none.
+
+    names     the parts' names in the order asked for (dW1, db1, ...)
+    values    what the student returned in those places (anything)
+    expected  the right arrays, in the same order
+    A part whose shape is not its own is compared with every other expected part (returned
+    in the wrong place) and with its own transpose (transposed).
+    """
+    moved, transposed = [], []
+    for i, (name, value) in enumerate(zip(names, values)):
+        try:
+            a = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):       # None, ragged lists...: as_array will say
+            continue
+        if a.shape == np.shape(expected[i]):
+            continue
+        other = next((names[j] for j, e in enumerate(expected) if j != i and _close(a, e, floor, rtol)), None)
+        if other is not None:
+            moved.append(f"what you return as {name} is {other}")
+        elif a.ndim == 2 and _close(a, np.asarray(expected[i]).T, floor, rtol):
+            transposed.append(name)
+    hints = []
+    if moved:
+        hints.append(f"the right arrays in the wrong places: {'; '.join(moved)}. Return them in the order "
+                     f"{', '.join(names)}.")
+    if transposed:
+        hints.append(f"{', '.join(transposed)} {'is' if len(transposed) == 1 else 'are'} transposed: in "
+                     "handnet's layout dW = a_prev.T @ delta has the shape of W, (n_in, n_out).")
+    return hints
 
 
 def as_array(name, value, shape, others=None):
@@ -329,7 +346,7 @@ def factor_hint(c, m=None, lam=None, general=True):
     """A sentence for 'your values are c times the expected ones', or None when c is not telling.
 
     c ~ m: missing 1/m; c ~ 1/m: divided by m twice; c ~ 2 or 1/2: a factor 2 (lambda vs lambda/2
-    when lambda > 0). general: also describe any other c (for arrays; a single number is always
+    when lambda > 0, 1/(2m) vs 1/m when there is an m, else just the factor). general: also describe any other c (for arrays; a single number is always
     some multiple of another, so there only the recognisable factors are named).
     """
     def near(x, target):
@@ -344,9 +361,13 @@ def factor_hint(c, m=None, lam=None, general=True):
         return f"{sign}your values are 1/m = 1/{m} of the expected ones: divided by m twice?"
     if near(c_abs, 2.0) or near(c_abs, 0.5):
         which = "twice" if c_abs > 1 else "half"
-        why = "lambda vs lambda/2 (the penalty is lambda/(2m) sum(W^2), its gradient (lambda/m) W)?" \
-            if lam else "a 1/2 too many or too few (1/(2m) vs 1/m)?"
-        return f"{sign}your values are {which} the expected ones: {why}"
+        if lam:
+            why = ": lambda vs lambda/2 (the penalty is lambda/(2m) sum(W^2), its gradient (lambda/m) W)?"
+        elif m:
+            why = ": a 1/2 too many or too few (1/(2m) vs 1/m)?"
+        else:                                   # nothing here has an m: name no 1/m
+            why = ": a factor 2 too many or too few"
+        return f"{sign}your values are {which} the expected ones{why}"
     if general and np.isfinite(c) and c != 0:
         return f"{sign}your values are {c_abs:.4g} times the expected ones: a constant factor is wrong"
     return None

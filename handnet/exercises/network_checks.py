@@ -14,10 +14,12 @@ from .._validate import one_hot_matrix
 from ..activations import sigmoid_function
 from ..costs import cost as network_cost
 from ..costs import prepare, regularised_cost
-from .compare import compare_number
+from .compare import GRADIENT_FLOOR, compare_number, numerical_gradients, placement_hints
+from .exercise import WrongAnswer
 
-__all__ = ["LABELS_HINT", "GRADIENT_ADVICE", "reference_cost", "cost_variants", "variant_gradient",
-           "gradient_variants", "reference_cost_function", "compare_cost", "network_cost"]
+__all__ = ["LABELS_HINT", "GRADIENT_ADVICE", "HIDDEN_FACTORS", "reference_cost", "cost_variants",
+           "variant_gradient", "gradient_variants", "reference_cost_function", "compare_cost",
+           "check_placement", "cost_at_crash", "network_cost"]
 
 
 LABELS_HINT = ("the targets look shifted by one class: labels are 0..K-1 here (the course's are 1..K), "
@@ -65,14 +67,29 @@ def cost_variants(problem):
     return variants
 
 
+def _sigmoid_prime_of(a):
+    s = sigmoid_function(a)
+    return s * (1.0 - s)
+
+
+#: The factor f of a hidden layer's delta, delta_l = (delta_{l+1} @ W_{l+1}.T) * f, given its
+#: activation a_l = sigma(z_l): the right one ("z") and the known mistakes.
+HIDDEN_FACTORS = {
+    "z": lambda a: a * (1.0 - a),        # sigma'(z_l) = a_l (1 - a_l): right
+    "a": _sigmoid_prime_of,              # sigma'(a_l): sigmoid_gradient of the activation
+    "sigmoid": lambda a: a,              # sigma(z_l): sigmoid where sigmoid_gradient belongs
+    None: lambda a: 1.0,                 # no factor at all
+}
+
+
 def variant_gradient(problem, shift=0, reg=1.0, reg_bias=0.0, data_scale=1.0, hidden="z",
-                      output_prime=False):
+                     output_prime=False):
     """A gradient computed with a known mistake, as (dWs, dbs): the hints' "variants".
 
     shift         labels moved by shift classes (mod K)
     reg, reg_bias the factors in front of (lambda/m) W and of a (lambda/m) b term
     data_scale    the factor in front of the data part (m: the 1/m forgotten)
-    hidden        "z": delta_l = e * sigma'(z_l) (right); "a": sigma' taken of a_l; None: no sigma'
+    hidden        the key of HIDDEN_FACTORS: "z" (right), "a", "sigmoid" or None
     output_prime  delta_L = (h - Y) * sigma'(z_L) (the quadratic cost's delta)
     """
     W, b, X, lam, m = problem.weights, problem.biases, problem.X, problem.lam, problem.m
@@ -88,14 +105,7 @@ def variant_gradient(problem, shift=0, reg=1.0, reg_bias=0.0, data_scale=1.0, hi
         dWs[l] = data_scale * (acts[l].T @ delta) / m + reg * lam / m * W[l]
         dbs[l] = data_scale * delta.sum(axis=0) / m + reg_bias * lam / m * b[l]
         if l > 0:
-            e = delta @ W[l].T
-            a = acts[l]
-            if hidden == "z":
-                e = e * a * (1.0 - a)
-            elif hidden == "a":
-                s = sigmoid_function(a)
-                e = e * s * (1.0 - s)
-            delta = e
+            delta = (delta @ W[l].T) * HIDDEN_FACTORS[hidden](acts[l])
     return dWs, dbs
 
 
@@ -124,10 +134,37 @@ def gradient_variants(problem, order):
              dict(hidden=None)),
             ("sigma' is taken of a_l instead of z_l: use sigmoid_gradient(z_l), or a_l * (1 - a_l).",
              dict(hidden="a")),
+            ("you used sigmoid(z_l) where sigmoid_gradient(z_l) belongs: delta_l = (delta_{l+1} @ "
+             "W_{l+1}.T) * sigma'(z_l), with sigma'(z) = sigma(z) (1 - sigma(z)).", dict(hidden="sigmoid")),
         ]
     cases.append(("delta_L has an extra sigma'(z_L): for the cross-entropy cost delta_L = h - Y exactly "
                   "(the factor sigma'(z_L) belongs to the quadratic cost).", dict(output_prime=True)))
-    return [(hint, order(*variant_gradient(problem, **knobs))) for hint, knobs in cases]
+    variants = [(hint, order(*variant_gradient(problem, **knobs))) for hint, knobs in cases]
+    if len(problem.weights) > 1:                  # when the layers' shapes allow it to go unnoticed
+        dWs, dbs = variant_gradient(problem)
+        variants.append(("the layers' gradients are in reverse order (the backward pass computes the last "
+                         "layer first): return them in the order of the parameters, first layer first.",
+                         order(dWs[::-1], dbs[::-1])))
+    return variants
+
+
+def check_placement(what, names, values, params, reference_cost):
+    """WrongAnswer when the student's gradient parts (``values``, in the places of ``names``) are
+    right but misplaced or transposed: checked by value against central differences of
+    ``reference_cost`` at ``params``, only when some part's shape is not its parameter's."""
+    def shape(value):
+        try:
+            return np.shape(value)
+        except ValueError:                        # a ragged list
+            return None
+
+    if all(shape(v) == np.shape(p) for v, p in zip(values, params)):
+        return
+    expected = numerical_gradients(reference_cost, params)
+    hints = placement_hints(names, values, expected, floor=GRADIENT_FLOOR)
+    if hints:
+        raise WrongAnswer(f"{what}: the shapes of the gradients are not those of the parameters\n"
+                          + "\n".join(f"hint: {h}" for h in hints))
 
 
 GRADIENT_ADVICE = {
@@ -158,11 +195,40 @@ def reference_cost_function(problem, unpack):
 
 
 def compare_cost(problems, call, read_cost, first_hints=None):
-    """The cost check shared by the backprop exercises: the student's J against handnet's cost, per problem."""
+    """The cost check shared by the backprop exercises: the student's J against handnet's cost, per problem.
+
+    The cost is graded from the cost alone: when the student's function raises after computing
+    J (a crash in the backward pass), the J it held then is compared, and the PASS message says
+    so; the gradient checks report the crash.
+    """
+    crashes = []
     for problem in problems:
-        J = read_cost(call(problem), problem)
+        try:
+            J = read_cost(call(problem), problem)
+        except Exception as exc:               # noqa: BLE001 - re-raised unless J was computed
+            J = cost_at_crash(exc)
+            if J is None:
+                raise
+            crashes.append(exc)
         compare_number("J", J, reference_cost(problem), what=f"the cost J on {problem.where()}",
                        variants=lambda p=problem: cost_variants(p), m=problem.m, lam=problem.lam,
                        first_hints=first_hints)
-    return f"J is right on {', '.join(p.where() for p in problems)}"
+    message = f"J is right on {', '.join(p.where() for p in problems)}"
+    if crashes:
+        where = crashes[0].description.get("where") or {}
+        message += (f" (read from your variable J: your function computed it, then raised "
+                    f"{crashes[0].description.get('type')} at line {where.get('line')}; the gradient checks "
+                    "say more)")
+    return message
+
+
+def cost_at_crash(exc):
+    """The J a student's function held when it raised ``exc`` in the child (its local variable J,
+    reported by the worker), or None: not a student's exception, or no number called J."""
+    from .grading.session import StudentError
+
+    if not isinstance(exc, StudentError) or exc.description.get("todo"):
+        return None
+    value = (exc.description.get("locals") or {}).get("J")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 

@@ -6,16 +6,17 @@ import numpy as np
 
 from ..compare import as_array, as_number, as_sequence, compare_gradient, describe, student_function
 from ..exercise import WrongAnswer
-from ..network_checks import GRADIENT_ADVICE, compare_cost, gradient_variants, reference_cost_function
+from ..network_checks import (GRADIENT_ADVICE, check_placement, compare_cost, gradient_variants,
+                              reference_cost_function)
 from ..problems import problem_for
 
 
 def _deep_problems(seed, regularised):
-    """Public: the debug 3-5-3 and 3-5-4-3 networks; seeded: two depths out of 1..3 hidden layers."""
+    """Public: the debug 3-5-3 and 3-5-4-3 networks; seeded: random networks with 1, 2 and 3 hidden
+    layers (every seed all three depths: only the sizes and values change with the seed)."""
     if seed is None:
         return [problem_for(None, regularised, layer_sizes=sizes) for sizes in ((3, 5, 3), (3, 5, 4, 3))]
-    return [problem_for(seed, regularised, n_hidden=1 + seed % 3),
-            problem_for(seed + 1, regularised, n_hidden=1 + (seed + 1) % 3)]
+    return [problem_for(seed, regularised, n_hidden=n_hidden) for n_hidden in (1, 2, 3)]
 
 
 def _deep_call(student, problem, weights=None, biases=None):
@@ -41,6 +42,9 @@ def _deep_gradient(value, problem):
     L = len(problem.weights)
     dWs = as_sequence(f"{what}: dWs", dWs, tuple(f"dWs[{l}]" for l in range(L)))
     dbs = as_sequence(f"{what}: dbs", dbs, tuple(f"dbs[{l}]" for l in range(L)))
+    check_placement(what, [f"dWs[{l}]" for l in range(L)] + [f"dbs[{l}]" for l in range(L)],
+                    list(dWs) + list(dbs), list(problem.weights) + list(problem.biases),
+                    reference_cost_function(problem, lambda arrays: (arrays[:L], arrays[L:])))
     shapes = {f"dWs[{l}]": W.shape for l, W in enumerate(problem.weights)}
     shapes.update({f"dbs[{l}]": b.shape for l, b in enumerate(problem.biases)})
     return [as_array(f"{what}: {name}", g, shapes[name], {o: s for o, s in shapes.items() if o != name})

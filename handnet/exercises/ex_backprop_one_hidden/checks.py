@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..compare import as_array, as_number, as_sequence, compare_gradient, describe, student_function
 from ..exercise import WrongAnswer
-from ..network_checks import GRADIENT_ADVICE, compare_cost, gradient_variants, reference_cost_function
+from ..network_checks import (GRADIENT_ADVICE, check_placement, compare_cost, gradient_variants,
+                              reference_cost_function)
 from ..problems import problem_for
 
 
@@ -37,6 +38,8 @@ def _one_hidden_gradient(value, problem):
     what = f"cost_and_gradient on {problem.where()}"
     _, grads = _read_pair(value, what, ONE_HIDDEN_NAMES)
     grads = as_sequence(f"{what}: the gradient", grads, tuple("d" + n for n in ONE_HIDDEN_NAMES))
+    check_placement(what, ["d" + n for n in ONE_HIDDEN_NAMES], grads, _one_hidden_params(problem),
+                    reference_cost_function(problem, _unpack))
     shapes = {n: p.shape for n, p in zip(ONE_HIDDEN_NAMES, _one_hidden_params(problem))}
     return [as_array(f"{what}: d{n}", g, shapes[n], {"d" + o: s for o, s in shapes.items() if o != n})
             for n, g in zip(ONE_HIDDEN_NAMES, grads)]
@@ -44,6 +47,11 @@ def _one_hidden_gradient(value, problem):
 
 def _one_hidden_params(problem):
     return [problem.weights[0], problem.biases[0], problem.weights[1], problem.biases[1]]
+
+
+def _unpack(arrays):
+    """[W1, b1, W2, b2] -> ((W1, W2), (b1, b2))."""
+    return (arrays[0], arrays[2]), (arrays[1], arrays[3])
 
 
 def _one_hidden_cost(value, problem):
@@ -67,7 +75,7 @@ def check_one_hidden_gradient(student, seed, regularised):
 
         messages.append(compare_gradient(
             [(n, n[0], g) for n, g in zip(ONE_HIDDEN_NAMES, grads)], params,
-            reference_cost_function(problem, lambda a: ((a[0], a[2]), (a[1], a[3]))), own_cost,
+            reference_cost_function(problem, _unpack), own_cost,
             problem.where(), problem.m, problem.lam,
             variants=lambda p=problem: gradient_variants(p, lambda dWs, dbs: [dWs[0], dbs[0], dWs[1], dbs[1]]),
             advice=GRADIENT_ADVICE))

@@ -8,9 +8,11 @@ from ..problems import problem_for
 
 
 def _cost_problems(seed, regularised):
+    """Public: the course's 3-5-3 network; seeded: random networks with one and with two hidden
+    layers (every seed both, so a cost written for one hidden layer only fails on every seed)."""
     if seed is None:
         return [problem_for(None, regularised)]
-    return [problem_for(seed, regularised, n_hidden=1 + seed % 2)]
+    return [problem_for(seed, regularised, n_hidden=n_hidden) for n_hidden in (1, 2)]
 
 
 def _cost_call(student, name, problem, with_lam):
@@ -22,17 +24,18 @@ def _cost_call(student, name, problem, with_lam):
 def check_feedforward(student, seed):
     """feedforward(weights, biases, X) against the network's output a_L."""
     fn = student_function(student, "feedforward")
-    problem = _cost_problems(seed, False)[0]
-    weights, biases, X, _ = problem.student_args()
-    net = problem.net()
-    shape = (problem.m, problem.K)
-    what = f"feedforward on {problem.description}"
-    h = as_array(what, fn(weights, biases, X), shape)
-    zs, _ = net.forward_pass(problem.X)
-    compare_arrays("h", h, net.predict_proba(problem.X), what=what,
-                   variants=[("the output layer needs the sigmoid too: h = a_L = sigma(z_L), you returned z_L.",
-                              zs[-1])])
-    return f"h = a_L is right on {problem.description}"
+    problems = _cost_problems(seed, False)
+    for problem in problems:
+        weights, biases, X, _ = problem.student_args()
+        net = problem.net()
+        shape = (problem.m, problem.K)
+        what = f"feedforward on {problem.description}"
+        h = as_array(what, fn(weights, biases, X), shape)
+        zs, _ = net.forward_pass(problem.X)
+        compare_arrays("h", h, net.predict_proba(problem.X), what=what,
+                       variants=[("the output layer needs the sigmoid too: h = a_L = sigma(z_L), you returned "
+                                  "z_L.", zs[-1])])
+    return f"h = a_L is right on {', '.join(p.description for p in problems)}"
 
 
 def check_cost_unregularised(student, seed):

@@ -34,6 +34,14 @@ def _quadratic(seed):
     return theta, Quadratic(A, c), exact, A
 
 
+def step_variants(expected):
+    """The central difference divided by the wrong multiple of h, as [(hint, array)] variants."""
+    return [("you divided by h: the central difference [f(theta + h e_i) - f(theta - h e_i)] is divided "
+             "by 2h (the two points are 2h apart).", 2.0 * expected),
+            ("you divided by 4h (2h twice?): the central difference [f(theta + h e_i) - f(theta - h e_i)] "
+             "is divided by 2h once.", 0.5 * expected)]
+
+
 def check_central_differences(student, seed):
     """numerical_gradient of a quadratic (where central differences are exact) with the default h."""
     fn = student_function(student, "numerical_gradient")
@@ -50,7 +58,8 @@ def check_central_differences(student, seed):
                               "about h/2 times the second derivative; use the central difference "
                               "[f(theta + h e_i) - f(theta - h e_i)] / (2h).", exact + one_sided),
                              ("that is a one-sided difference [f(theta) - f(theta - h e_i)] / h; use the central "
-                              "difference [f(theta + h e_i) - f(theta - h e_i)] / (2h).", exact - one_sided)],
+                              "difference [f(theta + h e_i) - f(theta - h e_i)] / (2h).", exact - one_sided),
+                             *step_variants(exact)],
                    advice={"factor": "The central difference divides by 2h.",
                            "sign": "It is f(theta + h e_i) - f(theta - h e_i), in this order."},
                    first_hints=lambda: [f"{changed}: each perturbation stays in theta, so the later entries "
@@ -81,7 +90,8 @@ def check_step(student, seed):
                                   np.cos(theta) * np.sin(1e-4) / 1e-4),
                                  ("that is a one-sided difference [f(theta + h e_i) - f(theta)] / h; use the "
                                   "central difference [f(theta + h e_i) - f(theta - h e_i)] / (2h).",
-                                  (np.sin(theta + h) - np.sin(theta)) / h)],
+                                  (np.sin(theta + h) - np.sin(theta)) / h),
+                                 *step_variants(expected)],
                        advice={"factor": "The central difference divides by 2h."})
     return "the step h is used: right for h = 0.1 and h = 0.01 (error cos(theta) (sin(h)/h - 1) included)"
 

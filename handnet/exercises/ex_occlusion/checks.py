@@ -22,16 +22,38 @@ def _starts(D, window, stride):
     return [p * stride for p in range(P)]
 
 
+def _choose(rng, values):
+    """One of ``values`` (a non-empty sequence), drawn from ``rng``."""
+    return values[int(rng.integers(len(values)))]
+
+
+def _cut_off(rng, D):
+    """(window, stride) whose last window sticks out past feature D - 1: (D - w) % s != 0, w >= s >= 2."""
+    stride = _choose(rng, [s for s in (2, 3) if s <= D - 2])
+    return _choose(rng, [w for w in range(stride, D) if (D - w) % stride]), stride
+
+
+def _ends_exactly(rng, D):
+    """(window, stride) whose last window ends at feature D - 1: (D - w) % s == 0, D > w >= s >= 2."""
+    stride = _choose(rng, [s for s in (2, 3) if any((D - w) % s == 0 for w in range(s, D))])
+    return _choose(rng, [w for w in range(stride, D) if (D - w) % stride == 0]), stride
+
+
+def _overlapping(rng, D):
+    """(window, 1) with 2 <= window < D: every feature covered by up to ``window`` windows."""
+    return int(rng.integers(2, D)), 1
+
+
 def _window_cases(seed):
+    """(D, window, stride) cases. Every seed has one of each kind, only the numbers change: windows
+    of one feature, overlapping windows, a last window cut off at the edge, a stride that ends
+    exactly, and the whole input as one window."""
     if seed is None:
         return WINDOW_CASES
     rng = np.random.default_rng(seed)
-    cases = []
-    for _ in range(4):
-        D = int(rng.integers(3, 13))
-        w = int(rng.integers(1, D + 1))
-        cases.append((D, w, int(rng.integers(1, w + 1))))
-    return tuple(cases)
+    D = [int(rng.integers(4, 13)) for _ in range(5)]
+    return ((D[0], 1, 1), (D[1], *_overlapping(rng, D[1])), (D[2], *_cut_off(rng, D[2])),
+            (D[3], *_ends_exactly(rng, D[3])), (D[4], D[4], 1))
 
 
 def check_window_starts(student, seed):
@@ -106,6 +128,10 @@ def _check_occlusion(student, problem, cases):
             if baseline != 0:
                 out.append(("covered features must be set to the baseline, not to 0.",
                             explain.occlusion(net, problem.X, k, window=window, stride=stride)))
+            out += [(f"that is the occlusion of output {j}, not of output {k}: take column k of the "
+                     "network's outputs (units are numbered 0..K-1).",
+                     explain.occlusion(net, problem.X, j, window=window, stride=stride, baseline=baseline))
+                    for j in range(problem.K) if j != k]
             return out
 
         compare_arrays("A", got, expected, rtol=1e-8, floor=1e-4, what=what, variants=variants,
@@ -115,21 +141,28 @@ def _check_occlusion(student, problem, cases):
 
 def check_occlusion_single(student, seed):
     problem = explain_problem(seed, (8, 5, 3), 1, inputs=(4, 9))
-    k = 1 if seed is None else int(np.random.default_rng(seed).integers(problem.K))
+    k = 1 if seed is None else int(np.random.default_rng(seed).integers(1, problem.K))    # never unit 0
     return _check_occlusion(student, problem, [(k, 1, 1, 0.0)])
+
+
+def _occlusion_cases(seed, problem):
+    """(k, window, stride, baseline) cases. Every seed has a last window cut off at the edge (with a
+    baseline other than 0), a stride that ends exactly (baseline 0) and overlapping windows (another
+    baseline), on different output units, unit 0 and the last one among them: only the numbers
+    change with the seed."""
+    if seed is None:
+        return [(0, 3, 1, 0.0), (2, 3, 2, 0.5), (1, 2, 2, -1.0)]
+    rng = np.random.default_rng(seed + 1)
+    D, K = problem.X.shape[1], problem.K
+    units = [0, K - 1, int(rng.integers(K))]
+
+    def baseline():
+        return float(np.round(rng.choice([-1.0, 1.0]) * rng.uniform(0.2, 1.0), 2))
+
+    return [(units[0], *_cut_off(rng, D), baseline()), (units[1], *_ends_exactly(rng, D), 0.0),
+            (units[2], *_overlapping(rng, D), baseline())]
 
 
 def check_occlusion_windows(student, seed):
     problem = explain_problem(seed, (8, 5, 3), 1, inputs=(4, 9))
-    if seed is None:
-        cases = [(0, 3, 1, 0.0), (2, 3, 2, 0.5), (1, 2, 2, -1.0)]
-    else:
-        rng = np.random.default_rng(seed + 1)
-        D = problem.X.shape[1]
-        cases = []
-        for _ in range(3):
-            w = int(rng.integers(2, D + 1))
-            cases.append((int(rng.integers(problem.K)), w, int(rng.integers(1, w + 1)),
-                          float(np.round(rng.uniform(-1, 1), 2))))
-    return _check_occlusion(student, problem, cases)
-
+    return _check_occlusion(student, problem, _occlusion_cases(seed, problem))

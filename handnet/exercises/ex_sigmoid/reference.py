@@ -7,9 +7,11 @@ array of any shape (the result has the shape of `z`):
     sigma(z)  = 1 / (1 + exp(-z))
     sigma'(z) = d sigma / dz = sigma(z) (1 - sigma(z))
 
-- `sigmoid(z)` must not overflow: `exp(-z)` is `inf` for `z < -709` and numpy warns
-  "overflow encountered in exp". Exponentiate only `-|z|`: for `z >= 0` use
-  `1 / (1 + exp(-z))`, for `z < 0` the same number written as `exp(z) / (1 + exp(z))`.
+- `sigmoid(z)` must be right far out too (checked at `z = +-710, +-1000`: values near 0
+  and 1, no `nan`): `exp(-z)` is `inf` for `z < -709` (numpy warns "overflow encountered
+  in exp"), and a formula that then computes `inf / inf` gives `nan`. Exponentiate only
+  `-|z|`: for `z >= 0` use `1 / (1 + exp(-z))`, for `z < 0` the same number written as
+  `exp(z) / (1 + exp(z))`.
 - `sigmoid_gradient(z)`: `sigmoid_gradient(0)` is exactly `0.25`, the largest value it takes.
 
 Write the bodies marked ``raise NotImplementedError``; only numpy is needed.

@@ -12,4 +12,5 @@
     grade.py     handnet grade: a class's submissions, snapshotted, resumable
     copies.py    near-copies of the reference solution, by normalised tokens
     files.py     reading a submission: regular files only, never blocking
+    gradescope.py  handnet gradescope: the autograder bundle, and the grading it runs there
 """

@@ -19,6 +19,17 @@ its own contained child (see ``runner``), ``jobs`` at a time over the class.
 * Only regular files are read: a FIFO, device, socket or symbolic link named
   like an exercise (``sigmoid.py``) fails that exercise's checks with a
   sentence saying what it is, and never blocks the run.
+* ``exercises=[...]`` (``--exercises a,b``) fixes the exercises graded: every
+  student gets their rows, whoever submitted what, and a file for any other
+  exercise is a note. Without it, the exercises graded are those someone
+  submitted, so one student's stray file would change everyone's maximum.
+
+Notes. Every note (a file not graded and why, a second file, a file changed
+while grading, ...) is printed by ``handnet grade`` and also written: to
+grades.csv as a row with the status NOTE (0 of 0 points, the sentence in the
+``note`` column; a note that is about no one student has an empty student) and
+to that student's JSON (a 'note: ...' line of its ``output``, and
+``extra_data.notes``).
 
 Trust. Before any student's code runs, every graded file is copied into a
 private snapshot folder and hashed; each check gets a fresh copy from there,
@@ -53,10 +64,12 @@ from .files import NotRegularFile, read_regular, sha256
 from .markers import exercise_name_of
 
 __all__ = ["grade", "Grades", "GradingInterrupted", "find_submissions", "format_summary", "CSV_COLUMNS",
-           "NO_FILE"]
+           "NO_FILE", "NOTE"]
 
-CSV_COLUMNS = ["student", "exercise", "check", "status", "score", "max_score", "flag"]
+CSV_COLUMNS = ["student", "exercise", "check", "status", "score", "max_score", "flag", "note"]
 NO_FILE = "no file submitted"
+#: The status of a grades.csv row that carries a note instead of a check's result (0 of 0 points).
+NOTE = "NOTE"
 CSV_NAME = "grades.csv"
 #: The key of handnet's own data in a student's results.json ``extra_data``.
 STATE_KEY = "handnet_grade"
@@ -68,11 +81,12 @@ class GradingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class Grades:
-    """What ``grade`` found: ``rows`` (a DataFrame with CSV_COLUMNS), per-student ``results``
-    (lists of CheckResult), ``files`` {(student, exercise): path}, ``notes``, the paths written,
-    ``flags`` {(student, exercise): sentence} for near-copies of the reference, ``containment``
-    (the sentence saying what the submissions ran under) and ``resumed`` (students taken from a
-    previous run)."""
+    """What ``grade`` found: ``rows`` (a DataFrame with CSV_COLUMNS: the checks' rows and the NOTE
+    rows, as in grades.csv), per-student ``results`` (lists of CheckResult), ``files``
+    {(student, exercise): path}, ``notes`` (every note's sentence), the paths written, ``flags``
+    {(student, exercise): sentence} for near-copies of the reference, ``containment`` (the
+    sentence saying what the submissions ran under), ``resumed`` (students taken from a previous
+    run) and ``student_notes`` {student: [sentence]} (the notes about each student's files)."""
 
     rows: object
     results: dict
@@ -82,14 +96,19 @@ class Grades:
     flags: dict = field(default_factory=dict)
     containment: str = ""
     resumed: list = field(default_factory=list)
+    student_notes: dict = field(default_factory=dict)
+
+    def checks(self):
+        """``rows`` without the NOTE rows: one row per student and check."""
+        return self.rows[self.rows["status"] != NOTE]
 
     def totals(self):
         """A DataFrame per student: score, max_score and the number of PASS, FAIL and TODO checks."""
         import pandas as pd
 
-        table = self.rows.groupby("student", sort=False).agg(score=("score", "sum"),
-                                                             max_score=("max_score", "sum"))
-        counts = pd.crosstab(self.rows["student"], self.rows["status"]).reindex(
+        rows = self.checks()
+        table = rows.groupby("student", sort=False).agg(score=("score", "sum"), max_score=("max_score", "sum"))
+        counts = pd.crosstab(rows["student"], rows["status"]).reindex(
             columns=["PASS", "FAIL", "TODO"], fill_value=0)
         return table.join(counts).reset_index()
 
@@ -104,6 +123,12 @@ def find_submissions(submissions_dir, registry=None):
     A path that is not a regular file but is named like an exercise (``sigmoid.py`` as a FIFO)
     is listed under that exercise, so its checks fail with a sentence saying what it is.
     """
+    found, notes = _find(submissions_dir, registry)
+    return found, [text for _, _, text in notes]
+
+
+def _find(submissions_dir, registry=None):
+    """find_submissions, with each note as (student or None, exercise or '', sentence)."""
     from ..registry import load_registry
 
     exercises = load_registry(registry)
@@ -113,7 +138,7 @@ def find_submissions(submissions_dir, registry=None):
     notes, found = [], {}
     loose = sorted(e.name for e in os.scandir(root) if e.name.endswith(".py") and not e.is_dir())
     if loose:
-        notes.append(f"not graded, not in a student's subfolder: {', '.join(loose)}")
+        notes.append((None, "", f"not graded, not in a student's subfolder: {', '.join(loose)}"))
     students = sorted(e.name for e in os.scandir(root)
                       if e.is_dir(follow_symlinks=False) and not _is_hidden(e.name))
     for student in students:
@@ -129,23 +154,37 @@ def find_submissions(submissions_dir, registry=None):
                 name = exercise_name_of(path)
             except NotRegularFile as exc:
                 stem = os.path.splitext(os.path.basename(path))[0]
-                notes.append(f"{shown}: {exc}")
+                notes.append((student, "", f"{shown}: {exc}"))
                 if stem in exercises and stem not in found[student]:
                     found[student][stem] = path
                 continue
             except OSError as exc:
-                notes.append(f"{shown}: cannot be read ({exc.strerror or exc})")
+                notes.append((student, "", f"{shown}: cannot be read ({exc.strerror or exc})"))
                 continue
             if name is None:
-                notes.append(f"{shown}: no '# handnet exercise: NAME' header, not graded")
+                notes.append((student, "", f"{shown}: no '# handnet exercise: NAME' header, not graded"))
             elif name not in exercises:
-                notes.append(f"{shown}: names the unknown exercise {name!r}, not graded")
+                notes.append((student, "", f"{shown}: names the unknown exercise {name!r}, not graded"))
             elif name in found[student]:
-                notes.append(f"{shown}: a second file for {name!r}; graded "
-                             f"{os.path.relpath(found[student][name], root)} instead")
+                notes.append((student, name, f"{shown}: a second file for {name!r}; graded "
+                                             f"{os.path.relpath(found[student][name], root)} instead"))
             else:
                 found[student][name] = path
     return found, notes
+
+
+def _graded_exercises(chosen, registered, found):
+    """The names of the exercises graded: ``chosen`` (checked against the registry), or every
+    exercise someone submitted, in the registry's order."""
+    if chosen is None:
+        return [name for name in registered if any(name in files for files in found.values())]
+    if isinstance(chosen, str) or not chosen:
+        raise ValueError(f"exercises: expected a list of exercise names, got {chosen!r}")
+    unknown = [name for name in chosen if name not in registered]
+    if unknown:
+        raise ValueError(f"exercises: no exercise named {', '.join(map(repr, unknown))}; expected some of "
+                         f"{', '.join(registered)}")
+    return list(dict.fromkeys(chosen))
 
 
 def _snapshot(found, folder):
@@ -174,7 +213,7 @@ def _snapshot(found, folder):
 
 
 def _changed_originals(found, hashes, root):
-    """Notes for originals that changed (or vanished) while grading."""
+    """Notes (student, exercise, sentence) for originals that changed (or vanished) while grading."""
     notes = []
     for (student, exercise), before in hashes.items():
         path = found[student][exercise]
@@ -183,9 +222,10 @@ def _changed_originals(found, hashes, root):
         except (NotRegularFile, OSError) as exc:
             after = f"unreadable ({exc})"
         if after != before:
-            notes.append(f"{os.path.relpath(path, root)} changed while grading (SHA-256 {before[:12]}... before, "
-                         f"{after[:12]}{'...' if len(after) == 64 else ''} after); it was graded from the copy "
-                         "taken before any code ran")
+            notes.append((student, exercise,
+                          f"{os.path.relpath(path, root)} changed while grading (SHA-256 {before[:12]}... "
+                          f"before, {after[:12]}{'...' if len(after) == 64 else ''} after); it was graded from "
+                          "the copy taken before any code ran"))
     return notes
 
 
@@ -216,8 +256,8 @@ def _free(path, notes):
         while os.path.lexists(aside):
             aside, n = f"{path}.not-a-file{n}", n + 1
         os.rename(path, aside)
-        notes.append(f"{os.path.basename(path)} was not a file (a folder or a link); moved aside to "
-                     f"{os.path.basename(aside)}")
+        notes.append((None, "", f"{os.path.basename(path)} was not a file (a folder or a link); moved aside to "
+                                f"{os.path.basename(aside)}"))
     return path
 
 
@@ -233,9 +273,10 @@ def _reference_sources(exercises, names):
 
 
 def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry=None, progress=None,
-          memory=None, resume=True):
+          memory=None, resume=True, exercises=None):
     """Grade every student's files on the hidden variant ``seed``; returns a Grades.
 
+    exercises the names of the exercises to grade (default: those someone submitted).
     out_dir   where grades.csv and STUDENT.json go (None: write nothing, resume nothing).
     timeout   seconds per check (default runner.DEFAULT_TIMEOUT); jobs: checks at once.
     memory    each child's address space limit in bytes (default 2 GiB).
@@ -256,10 +297,15 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
     seed = as_seed(seed)
     timeout = runner.DEFAULT_TIMEOUT if timeout is None else timeout
     memory = runner.DEFAULT_MEMORY if memory is None else memory
-    exercises = load_registry(registry)
+    registered = load_registry(registry)
     root = os.path.abspath(os.fspath(submissions_dir))
-    found, notes = find_submissions(root, registry)
-    submitted = [name for name in exercises if any(name in files for files in found.values())]
+    found, notes = _find(root, registry)
+    submitted = _graded_exercises(exercises, registered, found)
+    for student, files in found.items():
+        for name in [name for name in files if name not in submitted]:
+            notes.append((student, name, f"{os.path.relpath(files.pop(name), root)}: the exercise {name!r} is "
+                                         f"not graded in this run (the exercises graded: {', '.join(submitted)})"))
+    exercises = registered
     if out_dir is not None:
         out_dir = os.path.abspath(os.fspath(out_dir))
         if os.path.exists(out_dir) and not os.path.isdir(out_dir):
@@ -324,9 +370,11 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
                                                          for name in found[student]}},
                      "containment": box.sentence,
                      "flags": {name: flags[(student, name)] for name in submitted if (student, name) in flags}}
-            written.append(write_results_json(results_of(student), _free(os.path.join(out_dir, f"{student}.json"),
-                                                                         notes),
-                                              title=f"{student}, seed {seed}", extra=extra))
+            path = write_results_json(results_of(student), _free(os.path.join(out_dir, f"{student}.json"), notes),
+                                      title=f"{student}, seed {seed}", extra=extra,
+                                      notes=[text for who, _, text in notes if who == student])
+            if path not in written:
+                written.append(path)
 
         done, written = {}, []
         left = {student: 0 for student in found}
@@ -356,22 +404,28 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
                 "again)") from None
     finally:
         shutil.rmtree(snapshot, ignore_errors=True)
-    notes += _changed_originals(found, hashes, root)
+    changed = _changed_originals(found, hashes, root)
+    notes += changed
+    for student in dict.fromkeys(who for who, _, _ in changed):
+        save(student)                                   # its JSON gets the note too
 
+    csv_path = _free(os.path.join(out_dir, CSV_NAME), notes) if out_dir is not None else None
     results, rows = {}, []
     for student in found:
         results[student] = results_of(student)
         for result in results[student]:
             rows.append((student, result.exercise, result.check, result.status, result.score, result.max_score,
-                         flags.get((student, result.exercise), "")))
+                         flags.get((student, result.exercise), ""), ""))
+        rows += [(student, name, "", NOTE, 0.0, 0.0, "", text) for who, name, text in notes if who == student]
+    rows[:0] = [("", name, "", NOTE, 0.0, 0.0, "", text) for who, name, text in notes if who is None]
     table = pd.DataFrame(rows, columns=CSV_COLUMNS)
-    grades = Grades(table, results, {(s, e): p for s, files in found.items() for e, p in files.items()}, notes,
-                    flags=flags, containment=box.sentence, resumed=resumed)
+    grades = Grades(table, results, {(s, e): p for s, files in found.items() for e, p in files.items()},
+                    [text for _, _, text in notes], flags=flags, containment=box.sentence, resumed=resumed,
+                    student_notes={s: [text for who, _, text in notes if who == s] for s in found})
     if out_dir is not None:
         from ..._atomic import atomic_write
 
         data = table.to_csv(index=False).encode("utf-8")
-        csv_path = _free(os.path.join(out_dir, CSV_NAME), notes)
         grades.paths = [atomic_write(csv_path, lambda fh: fh.write(data))] + written
     return grades
 
@@ -380,10 +434,11 @@ def format_summary(grades):
     """The per-student table: each exercise's points, the total, and the PASS/FAIL/TODO counts."""
     from .report import format_points
 
-    if grades.rows.empty:
+    rows = grades.checks()
+    if rows.empty:
         return "no submissions graded"
-    per = grades.rows.groupby(["student", "exercise"], sort=False)[["score", "max_score"]].sum()
-    exercises = list(dict.fromkeys(grades.rows["exercise"]))
+    per = rows.groupby(["student", "exercise"], sort=False)[["score", "max_score"]].sum()
+    exercises = list(dict.fromkeys(rows["exercise"]))
     header = ["student", *exercises, "total", "PASS", "FAIL", "TODO"]
     body = []
     for row in grades.totals().itertuples(index=False):

@@ -97,11 +97,13 @@ def format_results(results):
     return text + ("\n\n" + details if details else "")
 
 
-def results_json(results, title=None, extra=None):
+def results_json(results, title=None, extra=None, notes=()):
     """A dict shaped like Gradescope's results.json for ``results`` (a list of CheckResult).
 
-    ``title`` (e.g. 'sigmoid.py, public run') starts the top-level output line; ``extra``
-    (a JSON-ready dict) becomes the top-level ``extra_data``.
+    ``title`` (e.g. 'sigmoid.py, public run') starts the top-level output line; ``notes``
+    (sentences for the student and the teacher: a file not graded...) follow it, one
+    'note: ...' line each, and are listed in ``extra_data.notes``; ``extra`` (a JSON-ready
+    dict) is the rest of the top-level ``extra_data``.
     """
     score, max_score, _ = totals(results)
     tests = []
@@ -120,11 +122,11 @@ def results_json(results, title=None, extra=None):
         "score": score,
         "max_score": max_score,
         "execution_time": round(sum(float(r.seconds) for r in results), 3),
-        "output": f"{title}: {summary}" if title else summary,
+        "output": (f"{title}: {summary}" if title else summary) + "".join(f"\nnote: {n}" for n in notes),
         "tests": tests,
     }
-    if extra is not None:
-        data["extra_data"] = extra
+    if extra is not None or notes:
+        data["extra_data"] = {**(extra or {}), **({"notes": list(notes)} if notes else {})}
     return data
 
 
@@ -151,10 +153,10 @@ def results_path_for(student_file):
     return os.path.join(folder, stem + RESULTS_SUFFIX)
 
 
-def write_results_json(results, path, title=None, extra=None):
-    """Write ``results_json(results, title, extra)`` to ``path`` atomically (UTF-8, indented); the path."""
+def write_results_json(results, path, title=None, extra=None, notes=()):
+    """Write ``results_json(results, title, extra, notes)`` to ``path`` atomically (UTF-8, indented); the path."""
     from ..._atomic import atomic_write
 
-    data = (json.dumps(results_json(results, title, extra), indent=2, ensure_ascii=False, allow_nan=False)
+    data = (json.dumps(results_json(results, title, extra, notes), indent=2, ensure_ascii=False, allow_nan=False)
             + "\n").encode("utf-8")
     return atomic_write(path, lambda fh: fh.write(data))

@@ -330,19 +330,26 @@ def _reap(pid):
         pass
 
 
-def sweep(prefix, rounds=20):
+def sweep(prefix, patience=10.0):
     """SIGKILL every process carrying a token that starts with ``prefix``, until none is left, and
-    reap those that are our children (orphans handed to us as subreaper)."""
-    for _ in range(rounds):
+    reap those that are our children (orphans handed to us as subreaper).
+
+    A killed process lingers until the kernel has torn it down (longer on a loaded machine), and a
+    process may fork between a listing and the kill: so list again until a listing is empty,
+    waiting a little longer each round, for up to ``patience`` seconds.
+    """
+    deadline, pause = time.monotonic() + patience, 0.005
+    while True:
         pids = processes_of(prefix)
-        if not pids:
+        if not pids or time.monotonic() > deadline:
             return
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(2 * pause, 0.2)
         for pid in pids:
             _reap(pid)
 

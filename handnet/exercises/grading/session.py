@@ -355,13 +355,9 @@ class _RemoteFunction:
 
     def __init__(self, process, name):
         self._process, self.__name__ = process, name
-        self.last_warnings = []            # [(category name, message)] of the last call, as the child saw them
 
     def __call__(self, *args, **kwargs):
         answer = self._process.call(self.__name__, args, kwargs)
-        caught = answer.get("warnings")
-        readable = isinstance(caught, list) and all(isinstance(w, list) and len(w) == 2 for w in caught)
-        self.last_warnings = [(str(c), str(m)) for c, m in caught] if readable else []
         if "error" in answer:
             exc = answer["error"] if isinstance(answer["error"], dict) else {}
             if exc.get("todo"):

@@ -4,8 +4,7 @@ Both ways: an 8-byte big-endian length, then that many bytes of UTF-8 JSON.
 
     child, once the file is loaded:  {"hello": {NAME: "function" | V, ...}} | {"error": EXC}
     grader -> child:                 {"call": NAME, "args": [V...], "kwargs": {NAME: V}}
-    child -> grader:                 {"value": V, "args": [V | null...], "calls": N,
-                                      "warnings": [[category, message]...]} | {"error": EXC}
+    child -> grader:                 {"value": V, "args": [V | null...], "calls": N} | {"error": EXC}
     every child message also has     "refused": [sentences]
 
 Values V: JSON null, booleans, numbers (NaN and Infinity included), strings and
