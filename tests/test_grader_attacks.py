@@ -225,6 +225,20 @@ if os.fork() == 0:
         time.sleep(3600)
     os._exit(0)
 ''' + WRONG,
+        "pid_hopper": head + '''
+import time
+if os.fork() == 0:                           # a process that keeps changing its pid: fork, exit, repeat
+    os.setsid()
+    end = time.monotonic() + 600
+    while time.monotonic() < end:
+        time.sleep(0.0005)
+        try:
+            if os.fork():
+                os._exit(0)
+        except OSError:
+            pass
+    os._exit(0)
+''' + WRONG,
         "memory_hog": head + '''
 hog = []
 try:
@@ -241,7 +255,7 @@ except MemoryError:
 
 ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "patch_checks_helper", "import_handnet",
              "load_reference", "load_reference_copy", "overwrite_other", "append_package", "kill_grader",
-             "grades_folder", "start_program", "double_fork", "memory_hog", "fifo")
+             "grades_folder", "start_program", "double_fork", "pid_hopper", "memory_hog", "fifo")
 
 
 def tree_hashes(folder):

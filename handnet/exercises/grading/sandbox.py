@@ -46,7 +46,8 @@ import time
 from dataclasses import dataclass
 
 __all__ = ["Containment", "containment", "start_worker", "end_tree", "sweep", "make_workdir",
-           "remove_workdir", "become_subreaper", "processes_of", "sweep_stale", "TOKEN_VARIABLE", "MODES"]
+           "remove_workdir", "become_subreaper", "processes_of", "sweep_stale", "children_of",
+           "reap_orphans", "TOKEN_VARIABLE", "MODES"]
 
 TOKEN_VARIABLE = "HANDNET_SANDBOX"
 MODES = ("nobody+namespaces", "nobody", "namespaces", "none")
@@ -274,9 +275,13 @@ def remove_workdir(workdir):
 
 def start_worker(command, workdir, box, token, hide=()):
     """Start ``command`` (the worker) under ``box``: pipes for requests, answers and output."""
-    return subprocess.Popen(wrap_command(command, workdir, box, hide), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=workdir, env=child_environment(token),
-                            start_new_session=True, close_fds=True, **user_options(box))
+    with _TRACKED_LOCK:                          # not reaped by reap_orphans before Popen knows it
+        proc = subprocess.Popen(wrap_command(command, workdir, box, hide), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir,
+                                env=child_environment(token), start_new_session=True, close_fds=True,
+                                **user_options(box))
+        _TRACKED.add(proc)
+    return proc
 
 
 # ----------------------------------------------------------------------------
@@ -290,68 +295,176 @@ def become_subreaper():
     """Make this process the child subreaper (Linux), so orphaned descendants come back to it."""
     if _SUBREAPER or not sys.platform.startswith("linux"):
         return bool(_SUBREAPER)
-    try:
-        import ctypes
+    with _LOCK:
+        if _SUBREAPER:
+            return True
+        try:
+            import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(36, 1, 0, 0, 0) == 0:           # PR_SET_CHILD_SUBREAPER
-            _SUBREAPER.append(True)
-    except (OSError, AttributeError):
-        pass
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(36, 1, 0, 0, 0) == 0:           # PR_SET_CHILD_SUBREAPER
+                _SUBREAPER.append(True)
+                threading.Thread(target=_reap_forever, name="handnet-reaper", daemon=True).start()
+        except (OSError, AttributeError):
+            pass
     return bool(_SUBREAPER)
+
+
+def _read(path, mode="rb"):
+    try:
+        with open(path, mode) as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def _carries(pid, marker):
+    """Whether process ``pid``'s environment holds an item starting with ``marker`` (bytes)."""
+    data = _read(f"/proc/{pid}/environ")
+    return bool(data) and any(item.startswith(marker) for item in data.split(b"\0"))
 
 
 def processes_of(prefix):
     """The pids of processes whose environment holds TOKEN_VARIABLE=<prefix...> (those we can read)."""
     marker = f"{TOKEN_VARIABLE}={prefix}".encode()
-    found = []
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return found
+        return []
     own = os.getpid()
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == own:
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as fh:
-                data = fh.read()
-        except OSError:
-            continue
-        if any(item.startswith(marker) for item in data.split(b"\0")):
-            found.append(int(entry))
-    return found
+    return [int(e) for e in entries if e.isdigit() and int(e) != own and _carries(int(e), marker)]
 
 
-def _reap(pid):
+def children_of(pid):
+    """The pids of the children of every thread of process ``pid`` (/proc/PID/task/*/children)."""
+    out = set()
     try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for task in tasks:
+        text = _read(f"/proc/{pid}/task/{task}/children", "r")
+        if text:
+            out.update(int(p) for p in text.split())
+    return out
+
+
+def _stat(pid):
+    """(state, session id) of process ``pid`` (state: R, S, D, T, t, Z, X ...), or (None, None) when gone."""
+    text = _read(f"/proc/{pid}/stat", "r")
+    if not text or ")" not in text:
+        return None, None
+    fields = text.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[3])
+
+
+def _state(pid):
+    """The one-letter state of process ``pid``, or None when it is gone."""
+    return _stat(pid)[0]
+
+
+#: Popen objects started by start_worker and not yet ended: sweeps never reap their pids (Popen does).
+_TRACKED = set()
+_TRACKED_LOCK = threading.Lock()
+#: Seconds between two rounds of the subreaper's background reaping of orphaned zombies.
+REAP_INTERVAL = 0.25
+
+
+def reap_orphans():
+    """Reap the zombie children of this process that are orphans handed to it as child subreaper.
+
+    Only zombies in a session other than ours (a check's tree is in the worker's session or one it
+    made) whose pid is not a Popen of ours still running (``start_worker``): a Popen's own child
+    is left for its ``wait``. Returns how many were reaped.
+    """
+    try:
+        own_session = os.getsid(0)
+    except OSError:                                # pragma: no cover
+        return 0
+    reaped = 0
+    with _TRACKED_LOCK:
+        tracked = {proc.pid for proc in _TRACKED if proc.returncode is None}
+        for pid in children_of(os.getpid()) - tracked:
+            state, session = _stat(pid)
+            if state != "Z" or session == own_session:
+                continue
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    reaped += 1
+            except ChildProcessError:
+                pass
+    return reaped
+
+
+def _reap_forever():
+    while True:
+        time.sleep(REAP_INTERVAL)
+        reap_orphans()
+
+
+def _freeze(prefix, deadline):
+    """SIGSTOP every process of the tree carrying a token that starts with ``prefix``; the set stopped.
+
+    A stopped process cannot fork or exit, so the set is closed once: (1) every child of a stopped
+    process is stopped too (its descendants are ours whatever their environment), and (2) no child of
+    this process (the child subreaper, which every orphan of a check comes back to) carries the token
+    unstopped. Then every live process of the tree is in the set: walk up from any of them, its oldest
+    ancestor below us is a child of ours (so stopped, by 2), and each child of a stopped process is
+    stopped (by 1). A listing of /proc alone cannot promise this: a process that forks a child with a
+    lower (wrapped-around) pid and exits while the listing runs is missed by it, with its child.
+    """
+    marker = f"{TOKEN_VARIABLE}={prefix}".encode()
+    own = os.getpid()
+    stopped = set()
+    frontier = set(processes_of(prefix))
+    while True:
+        resumed = {pid for pid in stopped if _state(pid) not in (None, "T", "t", "Z", "X")}   # a SIGCONT
+        stopped -= resumed
+        frontier |= resumed | {pid for pid in children_of(own) if pid not in stopped and _carries(pid, marker)}
+        frontier -= stopped
+        if not frontier or time.monotonic() > deadline:
+            return stopped | frontier
+        while frontier:
+            for pid in frontier:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            pause = 0.001
+            waiting = set(frontier)
+            while waiting and time.monotonic() < deadline:
+                waiting = {pid for pid in waiting if _state(pid) not in (None, "T", "t", "Z", "X")}
+                if waiting:
+                    time.sleep(pause)
+                    pause = min(2 * pause, 0.05)
+            stopped |= frontier
+            frontier = set().union(*(children_of(pid) for pid in frontier)) - stopped
 
 
 def sweep(prefix, patience=10.0):
-    """SIGKILL every process carrying a token that starts with ``prefix``, until none is left, and
-    reap those that are our children (orphans handed to us as subreaper).
+    """End every process carrying a token that starts with ``prefix``, and everything they started.
 
-    A killed process lingers until the kernel has torn it down (longer on a loaded machine), and a
-    process may fork between a listing and the kill: so list again until a listing is empty,
-    waiting a little longer each round, for up to ``patience`` seconds.
+    First all of them are stopped (``_freeze``: a closed set, found without racing their forks),
+    then killed together; then /proc is listed again until no process carries the token (a killed
+    process lingers until the kernel has torn it down, longer on a loaded machine), for up to
+    ``patience`` seconds; zombies handed to us are reaped.
     """
-    deadline, pause = time.monotonic() + patience, 0.005
+    deadline = time.monotonic() + patience
+    frozen = _freeze(prefix, deadline) if sys.platform.startswith("linux") else set()
+    pids, pause = set(frozen), 0.005
     while True:
-        pids = processes_of(prefix)
-        if not pids or time.monotonic() > deadline:
-            return
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        reap_orphans()
+        pids = set(processes_of(prefix)) | {pid for pid in frozen if _state(pid) not in (None, "Z", "X")}
+        if not pids or time.monotonic() > deadline:
+            reap_orphans()
+            return
         time.sleep(pause)
         pause = min(2 * pause, 0.2)
-        for pid in pids:
-            _reap(pid)
 
 
 def end_tree(proc, token):
@@ -365,6 +478,8 @@ def end_tree(proc, token):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:              # pragma: no cover - a process SIGKILL cannot end
         pass
+    with _TRACKED_LOCK:
+        _TRACKED.discard(proc)
     if sys.platform.startswith("linux"):
         sweep(token)
 
