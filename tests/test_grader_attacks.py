@@ -239,6 +239,47 @@ if os.fork() == 0:                           # a process that keeps changing its
             pass
     os._exit(0)
 ''' + WRONG,
+        "guards_off": head + f'''
+import gc
+for obj in gc.get_objects():                 # the child's audit hook, switched off (if it had a switch)
+    try:
+        if hasattr(obj, "refuse") and hasattr(obj, "workdir"):
+            obj.active = False
+    except Exception:
+        pass
+try:
+    exec(open({str(alice)!r}).read())
+except Exception:
+    try:
+        exec(open({str(REFERENCE)!r}).read())
+    except Exception:
+''' + "\n".join("        " + line for line in WRONG.strip().splitlines()) + "\n",
+        "dir_fd": head + f'''
+source = ""
+try:                                         # a descriptor of a folder outside, then a relative path
+    fd = os.open({str(submissions.parent)!r}, os.O_RDONLY | os.O_DIRECTORY)
+    source = os.read(os.open("submissions/alice/sigmoid.py", os.O_RDONLY, dir_fd=fd), 10 ** 6).decode()
+except Exception:
+    pass
+try:                                         # a descriptor of the working folder, '..' read from deeper down
+    here = os.getcwd()
+    fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+    os.makedirs("a/b", exist_ok=True)
+    os.chdir("a/b")
+    up = "../" + os.path.relpath({str(alice)!r}, os.path.dirname(here))
+    source = source or os.read(os.open(up, os.O_RDONLY, dir_fd=fd), 10 ** 6).decode()
+    os.chdir(here)
+except Exception:
+    pass
+try:                                         # a symbolic link to the classmate's file
+    os.symlink({str(alice)!r}, "linked.py")
+    source = source or open("linked.py").read()
+except Exception:
+    pass
+if "def sigmoid_gradient" in source:
+    exec(source)
+else:
+''' + "\n".join("    " + line for line in WRONG.strip().splitlines()) + "\n",
         "memory_hog": head + '''
 hog = []
 try:
@@ -255,7 +296,8 @@ except MemoryError:
 
 ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "patch_checks_helper", "import_handnet",
              "load_reference", "load_reference_copy", "overwrite_other", "append_package", "kill_grader",
-             "grades_folder", "start_program", "double_fork", "pid_hopper", "memory_hog", "fifo")
+             "grades_folder", "start_program", "double_fork", "pid_hopper", "guards_off", "dir_fd", "memory_hog",
+             "fifo")
 
 
 def tree_hashes(folder):
@@ -370,6 +412,11 @@ class TestAttacksGradedByHandnetGrade:
         assert "refused: your code tried to send a signal" in outputs("kill_grader")
         assert "refused: your code tried to start a program" in outputs("start_program")
         assert "refused: your code tried to use ctypes" in outputs("start_program")
+        if attacked["mode"] == "none":            # elsewhere the files are not there to refuse
+            assert "refused: your code tried to open" in outputs("guards_off")
+            assert "a relative path may not go up" in outputs("dir_fd")
+            assert "outside its working folder" in outputs("dir_fd")
+            assert "refused: your code tried to make a symbolic link" in outputs("dir_fd")
         for student in ("overwrite_other", "append_package", "grades_folder"):
             assert "refused: your code tried to" in outputs(student), student
 

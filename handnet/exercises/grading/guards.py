@@ -6,8 +6,19 @@ files and processes (so a child whose grader died still ends by itself);
 refuses, and records, importing handnet, opening anything under a forbidden
 folder or inside any folder named like the package (the installed handnet, a
 copy of its source, the submissions, the grades), writing outside the working
-folder, starting programs, using ctypes and sending signals; ``watch_grader``
+folder, opening a folder outside it (a descriptor of it, passed as ``dir_fd``,
+would open files under it that no audit event names), relative paths that go
+up (``..``: relative to such a descriptor they mean something else), symbolic
+links, starting programs, using ctypes and sending signals; ``watch_grader``
 ends the child when the grading side goes away.
+
+The hook has no off switch: the worker installs it just before the student's
+file is loaded, for the rest of the process's life, and needs nothing it
+refuses after that (its answers go out with ``os.write`` on a pipe it already
+holds, which raises no audit event). Its state is ordinary Python objects all
+the same, which code in the same process can find and change (``gc``): the
+hook is defence in depth, the wall is the containment around the process
+(``sandbox``: another user, namespaces, hidden folders).
 
 This module imports the standard library only: the child loads it from its own
 copy, never through handnet.
@@ -50,13 +61,14 @@ _REFUSED = {
     "pty.spawn": "start a program", "os.kill": "send a signal",
     "os.killpg": "send a signal", "signal.pthread_kill": "send a signal", "socket.connect": "open a connection",
     "socket.bind": "open a connection", "sys.remote_exec": "attach to another process",
+    "os.symlink": "make a symbolic link",
 }
 #: Modules whose (fresh) import is refused: they start programs without the audit events above
 #: (``disarm`` takes the function out of the copy imported before the guards).
 _REFUSED_MODULES = {"_posixsubprocess": "start a program"}
 #: Audit events that change files, and the positions of their path arguments.
 _FILE_CHANGES = {"os.remove": (0,), "os.rename": (0, 1), "os.mkdir": (0,), "os.rmdir": (0,), "os.chmod": (0,),
-                 "os.chown": (0,), "os.symlink": (0, 1), "os.link": (0, 1), "os.truncate": (0,),
+                 "os.chown": (0,), "os.link": (0, 1), "os.truncate": (0,),
                  "os.utime": (0,), "os.mkfifo": (0,), "os.mknod": (0,), "os.chflags": (0,),
                  "os.lchflags": (0,), "os.setxattr": (0,), "os.removexattr": (0,), "shutil.rmtree": (0,)}
 
@@ -66,10 +78,9 @@ class Guards:
 
     def __init__(self, workdir, forbidden):
         self.workdir = os.path.realpath(workdir)
-        self.forbidden = [os.path.realpath(d) for d in forbidden]
-        self.names = {os.path.basename(d) for d in self.forbidden if os.path.basename(d) == "handnet"}
+        self.forbidden = tuple(os.path.realpath(d) for d in forbidden)
+        self.names = frozenset(os.path.basename(d) for d in self.forbidden if os.path.basename(d) == "handnet")
         self.refused = []
-        self.active = False
 
     def _resolve(self, path):
         if isinstance(path, int):
@@ -105,9 +116,25 @@ class Guards:
             self.refused.append(sentence)
         raise PermissionError(f"refused by the grader: {sentence}")
 
+    def _climbs(self, raw):
+        """True for a relative path with a '..' part: relative to a descriptor (``dir_fd``, which no audit
+        event shows) it could name something else than relative to the working folder."""
+        try:
+            text = os.fsdecode(raw).replace("\\", "/")
+        except BaseException:  # noqa: BLE001
+            return True
+        return not text.startswith("/") and ".." in text.split("/")
+
+    def _outside_folder(self, path, flags):
+        """True when ``path`` opens a folder (or a path-only descriptor) outside the working folder: such
+        a descriptor, given as ``dir_fd``, would open anything under it unseen."""
+        resolved = self._resolve(path)
+        if resolved is None or self._under(resolved, [self.workdir]):
+            return False
+        asked = isinstance(flags, int) and flags & (getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_PATH", 0))
+        return bool(asked) or os.path.isdir(resolved)
+
     def __call__(self, event, args):
-        if not self.active:
-            return
         if event == "import":
             name = args[0] if args else ""
             if isinstance(name, str) and (name == "handnet" or name.startswith("handnet.")):
@@ -124,6 +151,10 @@ class Guards:
                 self.refuse(f"open {os.fsdecode(path)!r}, which belongs to the grader (handnet's own files, the "
                             "submissions or the grades)")
             mode, flags = (args + (None, None))[1:3]
+            if self._climbs(path):
+                self.refuse(f"open {os.fsdecode(path)!r}: a relative path may not go up ('..')")
+            if self._outside_folder(path, flags):
+                self.refuse(f"open the folder {os.fsdecode(path)!r}, outside its working folder")
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
                 (isinstance(flags, int) and flags & _WRITE_FLAGS)
             resolved = self._resolve(path)
@@ -134,6 +165,8 @@ class Guards:
         elif event in _FILE_CHANGES:
             for i in _FILE_CHANGES[event]:
                 path = args[i] if len(args) > i else None
+                if path is not None and not isinstance(path, int) and self._climbs(path):
+                    self.refuse(f"change {os.fsdecode(path)!r}: a relative path may not go up ('..')")
                 resolved = self._resolve(path) if path is not None else None
                 if resolved is not None and not self._under(resolved, [self.workdir]):
                     self.refuse(f"change {os.fsdecode(path)!r}, outside its working folder")

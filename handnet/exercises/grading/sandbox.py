@@ -128,8 +128,9 @@ _SENTENCES = {
     "namespaces": "submissions ran in their own user, mount, PID and network namespaces (every file read-only "
                   "except their working folder, no network, no view of other processes)",
     "none": "submissions ran with the teacher's rights (no unprivileged user and no namespaces were used): "
-            "only the guards inside the child (no handnet, no signals, no writes outside its folder) limit "
-            "what they can do",
+            "only the guards inside the child's own Python process (no handnet, no signals, no writes outside "
+            "its folder) limit what they can do, and a determined student can defeat in-process guards "
+            "(whatever the teacher may read or change, their code could)",
 }
 
 

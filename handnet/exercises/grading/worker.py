@@ -195,10 +195,8 @@ def main(argv=None):
     path = os.path.abspath(args.file)
     guards = _guards.Guards(os.path.dirname(path), args.forbid)
     _guards.disarm()
-    sys.addaudithook(guards)
     sys.dont_write_bytecode = True
-
-    guards.active = True
+    sys.addaudithook(guards)                      # for the rest of this process: it has no off switch
     try:
         module = _load_student_module(path)
         hello = {"hello": _names(module)}
