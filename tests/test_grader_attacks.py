@@ -280,6 +280,32 @@ if "def sigmoid_gradient" in source:
     exec(source)
 else:
 ''' + "\n".join("    " + line for line in WRONG.strip().splitlines()) + "\n",
+        "copy_classmate": head + '''
+import glob
+import tempfile
+import time
+found, source = [], ""
+for _ in range(20):                          # classmates' check folders, while their checks run
+    tmp = tempfile.gettempdir()
+    for pattern in ("handnet-check-*/*.py", "handnet-run-*/*/*.py", "handnet-grade-snapshot-*/*/*.py",
+                    "handnet-run-*/*/*/*.py"):
+        for path in glob.glob(os.path.join("/tmp", pattern)) + glob.glob(os.path.join(tmp, pattern)):
+            if os.path.dirname(os.path.abspath(path)) != os.getcwd() and path not in found:
+                found.append(path)
+                try:
+                    text = open(path).read()
+                    if "def sigmoid_gradient" in text and "classmates' check folders" not in text:
+                        source = source or text
+                except Exception:
+                    pass
+    if source:
+        break
+    time.sleep(0.05)
+print("found:", len(found))
+if source:
+    exec(source)
+else:
+''' + "\n".join("    " + line for line in WRONG.strip().splitlines()) + "\n",
         "memory_hog": head + '''
 hog = []
 try:
@@ -296,8 +322,8 @@ except MemoryError:
 
 ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "patch_checks_helper", "import_handnet",
              "load_reference", "load_reference_copy", "overwrite_other", "append_package", "kill_grader",
-             "grades_folder", "start_program", "double_fork", "pid_hopper", "guards_off", "dir_fd", "memory_hog",
-             "fifo")
+             "grades_folder", "start_program", "double_fork", "pid_hopper", "guards_off", "dir_fd", "copy_classmate",
+             "memory_hog", "fifo")
 
 
 def tree_hashes(folder):
@@ -417,6 +443,8 @@ class TestAttacksGradedByHandnetGrade:
             assert "a relative path may not go up" in outputs("dir_fd")
             assert "outside its working folder" in outputs("dir_fd")
             assert "refused: your code tried to make a symbolic link" in outputs("dir_fd")
+        if attacked["mode"] != "none":            # a private /tmp: no other check's folder to see
+            assert "found: 0" in outputs("copy_classmate")
         for student in ("overwrite_other", "append_package", "grades_folder"):
             assert "refused: your code tried to" in outputs(student), student
 

@@ -315,7 +315,7 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
     sandbox.sweep_stale()
     references = _reference_sources(exercises, submitted)
 
-    snapshot = tempfile.mkdtemp(prefix="handnet-grade-snapshot-")
+    snapshot = tempfile.mkdtemp(prefix="snapshot-", dir=sandbox.run_folder())
     try:
         copies, hashes, unreadable = _snapshot(found, snapshot)
         flags = {}

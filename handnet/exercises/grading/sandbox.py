@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 __all__ = ["Containment", "containment", "start_worker", "end_tree", "sweep", "make_workdir",
            "remove_workdir", "become_subreaper", "processes_of", "sweep_stale", "children_of",
-           "reap_orphans", "TOKEN_VARIABLE", "MODES"]
+           "reap_orphans", "run_folder", "remove_stale_folders", "TOKEN_VARIABLE", "MODES"]
 
 TOKEN_VARIABLE = "HANDNET_SANDBOX"
 MODES = ("nobody+namespaces", "nobody", "namespaces", "none")
@@ -59,35 +59,41 @@ done
 """
 
 
-def namespace_script(workdir, hide=(), expose=(), drop=None):
+#: Host folders covered by an empty read-only tmpfs in the namespace modes, but for what this Python
+#: needs under them and the working folder: other checks' folders (/tmp), the teacher's files and
+#: other users' (homes, projects, the grading run's own folders).
+COVERED = ("/tmp", "/var/tmp", "/home", "/root", "/work", "/srv", "/opt", "/mnt", "/media")
+
+
+def namespace_script(workdir, hide=(), covers=(), drop=None):
     """The ``sh`` script run first inside the new namespaces, then replaced by the worker ("$@").
 
-    The working folder stays writable and every other mount becomes read-only; each folder
-    in ``hide`` is covered by an empty read-only tmpfs (the installed handnet package, the
-    submissions, the grades: nothing to read there); ``expose`` lists (parent, child) pairs
-    for folders the child's user could not otherwise reach (a Python installed under /root
-    when the child runs as nobody): the parent is covered by a tmpfs holding only those
-    children. /proc shows only the namespace's processes. The worker then starts with no
-    capabilities (and as ``drop`` = (uid, gid) when given), so it cannot undo any of it.
+    The working folder stays writable and every other mount becomes read-only. Each (folder,
+    keep) of ``covers`` (outermost first) is covered by a read-only tmpfs holding only the paths
+    in ``keep`` (bind-mounted back, read-only: the Python, its standard library and packages)
+    and, when it holds it, the working folder: so /tmp shows no other check's folder, and the
+    teacher's files are out of sight. Each folder in ``hide`` is then covered by an empty
+    read-only tmpfs (the installed handnet package, the submissions, the grades). /proc shows
+    only the namespace's processes. The worker then starts with no capabilities (and as
+    ``drop`` = (uid, gid) when given), so it cannot undo any of it.
+
+    Mounts name the working folder by the shell's current folder (``mount -c ... .``): once
+    a tmpfs covers its path, that is the only way left to it.
     """
     q = shlex.quote
-    lines = ["set -e", f"work={q(workdir)}", 'mount -n --bind "$work" "$work"', _READ_ONLY]
-    keep = os.path.join(workdir, ".handnet-keep")
-    parents = []
-    for n, (parent, child) in enumerate(expose):
-        lines += [f"mkdir -p {q(os.path.join(keep, str(n)))}",
-                  f"mount -n --bind {q(os.path.join(parent, child))} {q(os.path.join(keep, str(n)))}"]
-        if parent not in parents:
-            parents.append(parent)
-    for parent in parents:
-        lines.append(f"mount -n -t tmpfs -o mode=755,size=64k handnet-expose {q(parent)}")
-        for n, (p, child) in enumerate(expose):
-            if p == parent:
-                lines += [f"mkdir -p {q(os.path.join(parent, child))}",
-                          f"mount -n --move {q(os.path.join(keep, str(n)))} {q(os.path.join(parent, child))}"]
-        lines.append(f"mount -n -o remount,ro {q(parent)}")
-    if expose:
-        lines.append(f"rm -rf {q(keep)}")
+    workdir = os.path.realpath(workdir)
+    lines = ["set -e", f"work={q(workdir)}", 'mount -n --bind "$work" "$work"', _READ_ONLY, 'cd "$work"']
+    for i, (folder, keep) in enumerate(covers):
+        for n, path in enumerate(keep):
+            lines += [f"mkdir -p .handnet-keep/{i}-{n}", f"mount -n -c --bind {q(path)} .handnet-keep/{i}-{n}"]
+        lines.append(f"mount -n -t tmpfs -o mode=755,size=64k handnet-cover {q(folder)}")
+        for n, path in enumerate(keep):
+            lines += [f"mkdir -p {q(path)}", f"mount -n -c --move .handnet-keep/{i}-{n} {q(path)}",
+                      f"mount -n -o remount,bind,ro {q(path)}"]
+        if _under(workdir, folder):
+            lines += ['mkdir -p "$work"', 'mount -n -c --bind . "$work"', 'cd "$work"']
+        lines.append(f"mount -n -o remount,ro {q(folder)}")
+    lines.append("rm -rf .handnet-keep")
     for folder in hide:
         lines.append(f"mount -n -t tmpfs -o ro,mode=755,size=4k handnet-hidden {q(folder)} 2>/dev/null || true")
     lines += ["mount -n -t proc proc /proc", 'cd "$work"']
@@ -96,27 +102,53 @@ def namespace_script(workdir, hide=(), expose=(), drop=None):
     return "\n".join(lines) + "\n"
 
 
-def _exposures(box):
-    """(parent, child) pairs to expose so that ``box``'s user reaches this Python and its packages."""
-    if box.user is None:
-        return []
+def _under(path, folder):
+    folder = folder.rstrip(os.sep) or os.sep
+    return path == folder or path.startswith(folder if folder == os.sep else folder + os.sep)
+
+
+def _needed():
+    """The folders this Python needs in the child: the interpreter, its prefixes, numpy and site-packages."""
     import numpy
 
-    needed = {os.path.dirname(os.path.realpath(sys.executable)), sys.prefix, sys.base_prefix, sys.exec_prefix,
-              os.path.dirname(os.path.dirname(numpy.__file__))}
+    needed = {os.path.dirname(os.path.abspath(sys.executable)), os.path.dirname(os.path.realpath(sys.executable)),
+              sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(numpy.__file__))}
     needed |= {p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p) and "site-packages" in p}
-    pairs = []
-    for path in sorted(os.path.realpath(p) for p in needed):
-        current = os.sep
-        for part in [p for p in path.split(os.sep) if p]:
-            try:
-                mode = os.stat(current).st_mode
-            except OSError:
-                break
-            if not mode & 0o001 and (current, part) not in pairs:     # others cannot pass through
-                pairs.append((current, part))
-            current = os.path.join(current, part)
-    return sorted(pairs, key=lambda pair: pair[0].count(os.sep) if pair[0] != os.sep else 0)
+    return sorted({os.path.realpath(p) for p in needed if os.path.isdir(p)})
+
+
+def _covers(box):
+    """[(folder, [paths kept])], outermost first: the COVERED folders this machine has (but one this
+    Python lives in), and, for a child running as another user, each folder on the way to this
+    Python that others cannot pass through (a Python installed under /root)."""
+    needed = _needed()
+    covers = {}
+    for folder in COVERED:
+        if not os.path.isdir(folder) or os.path.islink(folder):
+            continue
+        folder = os.path.realpath(folder)
+        if any(_under(folder, path) for path in needed) or folder == os.sep:
+            continue                                   # the Python itself lives there
+        covers.setdefault(folder, set()).update(p for p in needed if _under(p, folder))
+    if box.user is not None:
+        for path in needed:
+            current = os.sep
+            for part in [p for p in path.split(os.sep) if p]:
+                try:
+                    mode = os.stat(current).st_mode
+                except OSError:
+                    break
+                fresh = any(_under(current, f) and not any(_under(current, k) for k in kept)
+                            for f, kept in covers.items())      # made by mkdir on a cover's tmpfs: 755
+                if not mode & 0o001 and not fresh:
+                    covers.setdefault(current, set()).add(os.path.join(current, part))
+                current = os.path.join(current, part)
+    out = []
+    for folder in sorted(covers, key=lambda f: f.count(os.sep) if f != os.sep else 0):
+        keep = sorted(covers[folder])
+        keep = [p for p in keep if not any(p != other and _under(p, other) for other in keep)]
+        out.append((folder, keep))
+    return out
 
 
 _SENTENCES = {
@@ -192,7 +224,9 @@ def _works(box):
 
         package = os.path.dirname(os.path.abspath(handnet.__file__))
         probe = ("import numpy, os, sys; open('probe', 'w').write('ok'); "
-                 f"sys.exit(3 if {box.namespaces!r} and os.listdir({package!r}) else 0)")
+                 f"sys.exit(3 if {box.namespaces!r} and os.path.isdir({package!r}) and os.listdir({package!r}) else "
+                 f"4 if {box.namespaces!r} and os.listdir(os.path.dirname(os.getcwd())) != "
+                 "[os.path.basename(os.getcwd())] else 0)")
         command = wrap_command([sys.executable, "-I", "-B", "-c", probe], workdir, box, hide=[package])
         try:
             result = subprocess.run(command, cwd=workdir, capture_output=True, timeout=60,
@@ -236,10 +270,10 @@ def wrap_command(command, workdir, box, hide=()):
         return list(command)
     hide = [os.path.realpath(h) for h in hide if os.path.isdir(h)]
     if box.user is not None:               # root: new namespaces without a user namespace, then nobody
-        script = namespace_script(workdir, hide, _exposures(box), drop=(box.user, box.group))
+        script = namespace_script(workdir, hide, _covers(box), drop=(box.user, box.group))
         return ["unshare", "--mount", "--pid", "--net", "--fork", "--kill-child", "sh", "-c", script,
                 "handnet-sandbox", *command]
-    script = namespace_script(workdir, hide)
+    script = namespace_script(workdir, hide, _covers(box))
     return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--net", "--fork", "--kill-child",
             "sh", "-c", script, "handnet-sandbox", *command]
 
@@ -253,9 +287,38 @@ def child_environment(token):
     return env
 
 
+_RUN = []
+_RUN_LOCK = threading.Lock()
+#: The name of a grading process's run folder in the temporary folder: handnet-run-PID-random.
+RUN_PREFIX = "handnet-run-"
+#: Seconds after which a folder left by an older handnet right in the temporary folder is stale.
+STALE_SECONDS = 3600
+
+
+def run_folder():
+    """This grading process's folder for its checks' folders and snapshots: /tmp/handnet-run-PID-xxxx,
+    owned by the grader, mode 0711 (a child running as another user may enter its own folder,
+    whose random name it is given, but cannot list the others). Removed at exit, or by
+    ``sweep_stale`` once this process is gone."""
+    import atexit
+
+    with _RUN_LOCK:
+        if not _RUN or _RUN[0][0] != os.getpid():
+            path = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
+            os.chmod(path, 0o711)
+            _RUN[:] = [(os.getpid(), path)]
+            atexit.register(_remove_own_run, os.getpid(), path)
+        return _RUN[0][1]
+
+
+def _remove_own_run(pid, path):
+    if os.getpid() == pid:
+        remove_workdir(path)
+
+
 def make_workdir(box):
-    """A fresh private folder for one child, owned by the user the child runs as."""
-    workdir = tempfile.mkdtemp(prefix="handnet-check-")
+    """A fresh private folder for one child, inside ``run_folder()``, owned by the user the child runs as."""
+    workdir = tempfile.mkdtemp(prefix="handnet-check-", dir=run_folder())
     if box.user is not None:
         os.chown(workdir, box.user, box.group)
     return workdir
@@ -503,3 +566,31 @@ def sweep_stale():
                 stale.add(item[len(marker):].decode("ascii", "replace"))
     for token in stale:
         sweep(token)
+    remove_stale_folders()
+
+
+def remove_stale_folders(parent=None):
+    """Remove the run folders (checks' folders, snapshots) of grading processes that no longer run, and
+    folders an older handnet left right in the temporary folder over STALE_SECONDS ago."""
+    parent = parent or tempfile.gettempdir()
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        name = entry.name
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            if name.startswith(RUN_PREFIX):
+                pid = name[len(RUN_PREFIX):].split("-", 1)[0]
+                stale = pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{int(pid)}")
+            elif name.startswith(("handnet-check-", "handnet-grade-snapshot-")):
+                stale = now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
+            else:
+                continue
+        except OSError:
+            continue
+        if stale:
+            remove_workdir(entry.path)

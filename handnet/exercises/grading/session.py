@@ -192,6 +192,7 @@ class StudentProcess:
             forbid = [f for f in forbid if not inside.startswith(f.rstrip(os.sep) + os.sep)]
             for folder in forbid:
                 command += ["--forbid", folder]
+            command += ["--forbid", os.path.dirname(os.path.realpath(self.workdir))]   # the other checks
             self.proc = sandbox.start_worker(command, self.workdir, self.box, self.token,
                                              hide=[package, *forbid])
         except BaseException:
