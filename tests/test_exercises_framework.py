@@ -146,15 +146,26 @@ def test_bad_markers_are_a_marker_error_naming_the_line(text, line, words):
 
 
 def test_exercise_name_of_reads_the_header_without_importing(tmp_path):
-    assert exercise_name_of("# handnet exercise: sigmoid\nimport numpy\n") == "sigmoid"
-    assert exercise_name_of("#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n# handnet exercise: cost\n") == "cost"
-    assert exercise_name_of("import os\n") is None
-    assert exercise_name_of("x = 1\n\n\n\n\n\n# handnet exercise: late\n") is None     # too far down
+    assert exercise_name_of(text="# handnet exercise: sigmoid\nimport numpy\n") == "sigmoid"
+    assert exercise_name_of(text="#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n# handnet exercise: cost\n") == "cost"
+    assert exercise_name_of(text="import os\n") is None
+    assert exercise_name_of(text="x = 1\n\n\n\n\n\n# handnet exercise: late\n") is None     # too far down
     path = tmp_path / "mine.py"
     path.write_bytes(b"\xef\xbb\xbf# handnet exercise: backprop\r\nraise SystemExit('never run')\r\n")
     assert exercise_name_of(path) == exercise_name_of(str(path)) == "backprop"
     with pytest.raises(OSError):
         exercise_name_of(str(tmp_path / "missing.py"))
+    hashed = tmp_path / "#1"                         # a folder named like a comment is still a path
+    hashed.mkdir()
+    (hashed / "sigmoid.py").write_text("# handnet exercise: sigmoid\n")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert exercise_name_of("#1/sigmoid.py") == "sigmoid"
+    finally:
+        os.chdir(old)
+    with pytest.raises(TypeError, match="exactly one"):
+        exercise_name_of("a.py", text="# handnet exercise: sigmoid\n")
 
 
 def _functions(tree):
@@ -168,7 +179,7 @@ def test_every_registered_reference_gives_a_faithful_stub(name):
     reference = Path(exercise.reference_path()).read_text(encoding="utf-8")
     stub = student_copy(exercise)
     compile(stub, f"{name}.py", "exec")
-    assert exercise_name_of(stub) == name
+    assert exercise_name_of(text=stub) == name
     ref_tree, stub_tree = ast.parse(reference), ast.parse(stub)
     assert _functions(stub_tree) == _functions(ref_tree)              # same functions, same docstrings
     assert ast.get_docstring(stub_tree) == ast.get_docstring(ref_tree)

@@ -82,3 +82,54 @@ def test_orphaned_zombies_are_reaped_and_a_popen_is_left_to_its_wait():
     finally:
         with sandbox._TRACKED_LOCK:
             sandbox._TRACKED.discard(own)
+
+
+HONEST = '''\
+# handnet exercise: sigmoid
+import numpy as np
+
+
+def sigmoid(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def sigmoid_gradient(z):
+    s = sigmoid(z)
+    return s * (1.0 - s)
+'''
+
+
+def test_a_long_folder_name_and_a_formula_are_graded_and_written_safely(tmp_path):
+    """A 252-character student folder once aborted the whole run (ENAMETOOLONG); a folder named like a
+    spreadsheet formula became one in grades.csv."""
+    import json
+
+    import pandas as pd
+
+    from handnet.exercises import EXERCISES
+
+    submissions, out = tmp_path / "submissions", tmp_path / "grades"
+    long_name = "s" * 252
+    formula = '=HYPERLINK("evil.example.invalid","x")'
+    for student in (long_name, formula, "+1", "alice"):
+        (submissions / student).mkdir(parents=True)
+        (submissions / student / "sigmoid.py").write_text(HONEST)
+    result = subprocess.run([sys.executable, "-m", "handnet", "grade", str(submissions), "--seed", "2", "--out",
+                             str(out), "--no-progress"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / "grades.csv", keep_default_na=False)
+    totals = table.groupby("student")["score"].sum()
+    full = EXERCISES["sigmoid"].max_score
+    assert totals.to_dict() == {long_name: full, "'" + formula: full, "'+1": full, "alice": full}
+    assert not any(str(cell).startswith(("=", "+", "-", "@")) for cell in table.to_numpy().ravel()
+                   if isinstance(cell, str))
+    names = sorted(p.name for p in out.glob("*.json"))
+    assert all(len(name.encode()) <= 120 for name in names) and len(names) == 4
+    students = {json.loads((out / name).read_text(encoding="utf-8"))["extra_data"]["student"] for name in names}
+    assert students == {long_name, formula, "+1", "alice"}
+    again = subprocess.run([sys.executable, "-m", "handnet", "grade", str(submissions), "--seed", "2", "--out",
+                            str(out), "--no-progress"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "taken from the previous run" in again.stdout and long_name in again.stdout

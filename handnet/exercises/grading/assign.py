@@ -40,7 +40,7 @@ def student_copy(exercise):
     """
     path = exercise.reference_path()
     text = _read(path)
-    header = exercise_name_of(text)
+    header = exercise_name_of(text=text)
     if header != exercise.name:
         raise ValueError(f"{path}: the first line must be '# handnet exercise: {exercise.name}', "
                          f"found {'no header' if header is None else repr(header)}")

@@ -48,7 +48,11 @@ killed loses nothing. Ctrl-C raises ``GradingInterrupted`` saying how many
 students are saved and how to resume.
 
 Written to ``out_dir``: ``grades.csv`` (CSV_COLUMNS) and ``STUDENT.json`` per
-student, shaped like Gradescope's results.json.
+student, shaped like Gradescope's results.json (``results_json_name``: a name
+too long for a file is cut and hashed; ``extra_data.student`` holds the real
+one). A cell of grades.csv that starts with = + - @ gets a leading apostrophe
+(``spreadsheet_safe``), so a spreadsheet shows it as text, never runs it as a
+formula (a folder named ``=HYPERLINK(...)``).
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ from .files import NotRegularFile, read_regular, sha256
 from .markers import exercise_name_of
 
 __all__ = ["grade", "Grades", "GradingInterrupted", "find_submissions", "format_summary", "CSV_COLUMNS",
-           "NO_FILE", "NOTE"]
+           "NO_FILE", "NOTE", "results_json_name", "spreadsheet_safe"]
 
 CSV_COLUMNS = ["student", "exercise", "check", "status", "score", "max_score", "flag", "note"]
 NO_FILE = "no file submitted"
@@ -73,6 +77,31 @@ NOTE = "NOTE"
 CSV_NAME = "grades.csv"
 #: The key of handnet's own data in a student's results.json ``extra_data``.
 STATE_KEY = "handnet_grade"
+
+
+#: The longest STUDENT.json file name, in bytes (file systems allow 255): a longer student's name is
+#: cut and followed by a hash of the whole name; the real name is inside the JSON.
+MAX_JSON_NAME = 120
+#: First characters that make a spreadsheet read a cell as a formula (=HYPERLINK(...) in a folder name).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def results_json_name(student):
+    """The file name of ``student``'s results: ``STUDENT.json``, or, for a name too long for a file
+    system (or a hidden one), its first bytes and a hash of the whole name."""
+    raw = student.encode("utf-8", "surrogateescape")
+    if len(raw) + len(".json") <= MAX_JSON_NAME and not student.startswith("."):
+        return f"{student}.json"
+    head = raw[:80].decode("utf-8", "ignore").lstrip(".")
+    return f"{head}-{sha256(raw)[:16]}.json"
+
+
+def spreadsheet_safe(cell):
+    """``cell`` as a spreadsheet shows it as text: a string starting with = + - @ (a formula to a
+    spreadsheet) gets a leading apostrophe; anything else is unchanged."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 class GradingInterrupted(KeyboardInterrupt):
@@ -328,7 +357,8 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
 
         fixed, tasks, owner, resumed = {}, [], [], []
         for student, files in found.items():
-            saved = _saved_state(os.path.join(out_dir, f"{student}.json"), seed) if resume and out_dir else {}
+            saved = _saved_state(os.path.join(out_dir, results_json_name(student)), seed) \
+                if resume and out_dir else {}
             reused = False
             for name in submitted:
                 checks = exercises[name].checks
@@ -368,9 +398,10 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
                 return
             extra = {STATE_KEY: {"seed": seed, "files": {name: hashes.get((student, name))
                                                          for name in found[student]}},
-                     "containment": box.sentence,
+                     "containment": box.sentence, "student": student,
                      "flags": {name: flags[(student, name)] for name in submitted if (student, name) in flags}}
-            path = write_results_json(results_of(student), _free(os.path.join(out_dir, f"{student}.json"), notes),
+            path = write_results_json(results_of(student), _free(os.path.join(out_dir, results_json_name(student)),
+                                                                 notes),
                                       title=f"{student}, seed {seed}", extra=extra,
                                       notes=[text for who, _, text in notes if who == student])
             if path not in written:
@@ -425,7 +456,9 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
     if out_dir is not None:
         from ..._atomic import atomic_write
 
-        data = table.to_csv(index=False).encode("utf-8")
+        cells = table.assign(**{c: table[c].map(spreadsheet_safe) for c in ("student", "exercise", "check", "flag",
+                                                                            "note")})
+        data = cells.to_csv(index=False).encode("utf-8", "surrogateescape")
         grades.paths = [atomic_write(csv_path, lambda fh: fh.write(data))] + written
     return grades
 

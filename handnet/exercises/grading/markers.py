@@ -25,7 +25,7 @@ comments as Python's tokenizer sees them, so a docstring that *mentions*
 outside a function body, a block that cuts a statement in two or swallows the
 docstring are a ``MarkerError`` (a ValueError) that names the line.
 
-``exercise_name_of(path_or_text)`` reads the header line
+``exercise_name_of(path)`` (or ``exercise_name_of(text=source)``) reads the header line
 ``# handnet exercise: NAME`` without importing the file.
 """
 
@@ -259,26 +259,27 @@ def make_stub(text):
     return stub
 
 
-def exercise_name_of(path_or_text):
+def exercise_name_of(path=None, *, text=None):
     """The NAME in the header line ``# handnet exercise: NAME``; None when there is none.
 
-    ``path_or_text`` is a file path (str or os.PathLike) or the source itself
-    (a str holding a newline or starting with '#'). The header is looked for
-    in the first few lines (after a shebang or an encoding line); the file is
-    read, never imported. OSError when a path cannot be read; ``files.NotRegularFile``
-    (a ValueError) when it is not a regular file (a FIFO would block).
+    Give either ``path`` (a file path, str or os.PathLike: the file is read, never imported)
+    or ``text=`` (the source itself, a str); a path is never guessed from what it looks like
+    (a folder named '#1' is a path). The header is looked for in the first few lines (after a
+    shebang or an encoding line). OSError when a path cannot be read;
+    ``files.NotRegularFile`` (a ValueError) when it is not a regular file (a FIFO would block).
     """
-    if isinstance(path_or_text, os.PathLike) or (
-            isinstance(path_or_text, str) and "\n" not in path_or_text
-            and not path_or_text.lstrip().startswith("#")):
+    if (path is None) == (text is None):
+        raise TypeError("exercise_name_of: expected a path or text=, exactly one of them")
+    if text is not None:
+        if not isinstance(text, str):
+            raise TypeError(f"text: expected the source as a str, got {type(text).__name__}")
+        head = text
+    else:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path: expected a file path (str or os.PathLike), got {type(path).__name__}")
         from .files import read_regular
 
-        head = read_regular(path_or_text)[:8192].decode("utf-8", errors="replace")
-    elif isinstance(path_or_text, str):
-        head = path_or_text
-    else:
-        raise TypeError(f"path_or_text: expected a file path or the source as a str, "
-                        f"got {type(path_or_text).__name__}")
+        head = read_regular(path)[:8192].decode("utf-8", errors="replace")
     if head.startswith("\ufeff"):                  # a UTF-8 byte-order mark
         head = head[1:]
     for line in split_lines(head)[:HEADER_LINES]:
