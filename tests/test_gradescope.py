@@ -191,6 +191,42 @@ def test_an_empty_submission_scores_0_of_the_full_maximum(bundle, tmp_path):
     assert all("no file submitted" in t["output"] for t in results["tests"])
 
 
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_a_submission_that_reads_the_bundle_gets_nothing(bundle, tmp_path, monkeypatch, mode):
+    """The wheel in source/ holds the reference solutions and the settings hold the seed: a student's
+    file that reads them (knowing Gradescope's layout) scores 0, in any containment (with none, only
+    the child's guards refuse: here, where tmp_path is under /tmp, the namespace modes hide it anyway)."""
+    monkeypatch.setenv("HANDNET_CONTAINMENT", mode)
+    root = tmp_path / "autograder"
+    thief = f'''# handnet exercise: sigmoid
+import glob, os, zipfile
+import numpy as np
+stolen = ""
+for path in glob.glob({str(root / "source")!r} + "/*"):
+    try:
+        if path.endswith(".whl"):
+            with zipfile.ZipFile(path) as wheel:
+                stolen = wheel.read("handnet/exercises/ex_sigmoid/reference.py").decode()
+        print(path, open(path).read()[:200])
+    except Exception as exc:
+        print("no:", path, exc)
+exec(stolen or "def sigmoid(z):\\n    return np.full(np.shape(z), 0.5)\\nsigmoid_gradient = sigmoid\\n")
+'''
+    gradescope_root(tmp_path, bundle, {"sigmoid.py": thief})
+    assert list((root / "source").glob("*.whl"))                 # what a local try has, setup.sh aside
+    results = json.loads(Path(gs.run_autograder(root)).read_text())
+    assert results["score"] == 0.0, results["output"]
+    sigmoid = [t for t in results["tests"] if t["name"].startswith("sigmoid: ")]
+    assert sigmoid and all(t["score"] == 0.0 for t in sigmoid)
+
+
+def test_setup_removes_the_wheel_once_installed(bundle):
+    out, _ = bundle
+    setup = (out / "setup.sh").read_text()
+    install, remove = setup.index("pip install"), setup.index('rm -f "$ROOT/source/handnet-')
+    assert install < remove
+
+
 # --------------------------------------------------------------------------- #
 # Bad arguments
 # --------------------------------------------------------------------------- #

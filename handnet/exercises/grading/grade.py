@@ -302,7 +302,7 @@ def _reference_sources(exercises, names):
 
 
 def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry=None, progress=None,
-          memory=None, resume=True, exercises=None):
+          memory=None, resume=True, exercises=None, forbid=()):
     """Grade every student's files on the hidden variant ``seed``; returns a Grades.
 
     exercises the names of the exercises to grade (default: those someone submitted).
@@ -310,6 +310,8 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
     timeout   seconds per check (default runner.DEFAULT_TIMEOUT); jobs: checks at once.
     memory    each child's address space limit in bytes (default 2 GiB).
     resume    take unchanged files' results from a previous run's STUDENT.json on the same seed.
+    forbid    more folders the children may not open (hidden in the namespace modes), besides the
+              submissions, the output folder and the installed package (Gradescope: its source/).
     progress  a tqdm bar over the checks: True, False, or None (only on a terminal).
 
     Raises GradingInterrupted on Ctrl-C (the students finished so far are saved).
@@ -422,7 +424,7 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
             if left[student] == 0:
                 save(student)
 
-        forbid = [root, snapshot] + ([out_dir] if out_dir else [])
+        forbid = [root, snapshot] + ([out_dir] if out_dir else []) + [os.path.abspath(os.fspath(f)) for f in forbid]
         try:
             runner.run_checks(tasks, seed=seed, timeout=timeout, jobs=jobs, registry=registry, progress=progress,
                               desc="grading", memory=memory, forbid=forbid, on_done=on_done)

@@ -27,6 +27,13 @@ image's Python (Gradescope's Ubuntu 22.04 has 3.10); setup.sh runs
 ``handnet validate`` on the image, so a dependency that broke a check stops the
 build with the reason instead of grading a class wrongly.
 
+What a submission's code may see there. The bundle holds the reference
+solutions (in the wheel) and the seed (in the settings): setup.sh removes the
+wheel once it is installed, and run_autograder makes source/ readable by root
+only (the children run as ``nobody`` when the image allows it), forbids the
+children to open source/, submission/ and results/, and hides them in the
+namespace modes (see ``sandbox``).
+
 The autograder root is /autograder, or $HANDNET_AUTOGRADER_ROOT; the Python that
 runs the grading is $ROOT/handnet-venv/bin/python, or $HANDNET_AUTOGRADER_PYTHON.
 With both, run_autograder runs on any machine against a folder laid out like
@@ -83,6 +90,8 @@ fi
 "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "handnet needs Python 3.10 or newer, this image has " + sys.version.split()[0] + ": choose a newer Ubuntu base image")'
 "$PYTHON" -m venv "$ROOT/{venv}"
 "$ROOT/{venv}/bin/python" -m pip install --no-cache-dir "$ROOT/source/{wheel}"
+# the wheel holds the reference solutions: installed, it is not needed (nor left to read)
+rm -f "$ROOT/source/{wheel}"
 "$ROOT/{venv}/bin/python" -m handnet validate {names} --seed {seed}
 """
 
@@ -311,8 +320,14 @@ def run_autograder(root):
     from .report import results_json
 
     root = os.path.abspath(os.fspath(root))
-    config = _read_config(os.path.join(root, "source", CONFIG_NAME))
+    source = os.path.join(root, "source")
+    config = _read_config(os.path.join(source, CONFIG_NAME))
     submission = os.path.join(root, "submission")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.chmod(source, 0o700)        # the wheel (reference solutions), the seed: not for a child as nobody
+    # the children may not open (and in the namespace modes do not see) the bundle, the original
+    # submission or the results
+    hidden = [folder for folder in (source, submission, os.path.join(root, "results")) if os.path.isdir(folder)]
     with tempfile.TemporaryDirectory(prefix="handnet-gradescope-") as classroom:
         student = "submission"
         if os.path.isdir(submission):
@@ -320,7 +335,8 @@ def run_autograder(root):
         else:
             os.mkdir(os.path.join(classroom, student))
         grades = grading.grade(classroom, config["seed"], timeout=config.get("timeout"), jobs=config.get("jobs"),
-                               memory=config.get("memory"), progress=False, exercises=config["exercises"])
+                               memory=config.get("memory"), progress=False, exercises=config["exercises"],
+                               forbid=hidden)
     flags = {exercise: text for (who, exercise), text in grades.flags.items() if who == student}
     results = results_json(grades.results[student], title=f"seed {config['seed']}",
                            extra={"containment": grades.containment, "flags": flags},
