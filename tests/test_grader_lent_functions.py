@@ -27,6 +27,7 @@ import pytest
 from handnet.exercises import EXERCISES
 from handnet.exercises.grading.functions import MAX_EVALUATIONS, GraderFunction, TooManyEvaluations
 from handnet.exercises.grading.wire import LentFunction, decode, encode, frame
+from planted_bugs import reference_text
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process containment is Linux's")
 
@@ -35,41 +36,24 @@ CHEATED = ("central differences", "the step h", "theta unchanged")
 
 HEAD = "# handnet exercise: numerical_gradient\nimport numpy as np\n"
 
-RELATIVE_ERROR = '''
-
-def relative_error(analytic, numerical):
-    a, n = np.asarray(analytic, dtype=float), np.asarray(numerical, dtype=float)
-    scale = np.maximum(np.abs(a), np.abs(n))
-    return np.divide(np.abs(a - n), scale, out=np.zeros_like(scale), where=scale > 0)
-'''
+REFERENCE = reference_text("numerical_gradient")
+#: The reference's first line of code in numerical_gradient, where ``central(before)`` inserts ``before``.
+FIRST_LINE = "    work = np.array(theta, dtype=np.float64)"
 
 
 def central(before=""):
-    """An honest numerical_gradient, with ``before`` (indented code) run first."""
-    return HEAD + f'''
+    """The reference (an honest student), with ``before`` (indented code) run first in numerical_gradient."""
+    assert REFERENCE.count(FIRST_LINE) == 1, "the reference changed: update FIRST_LINE"
+    return REFERENCE.replace(FIRST_LINE, before + "\n" + FIRST_LINE) if before else REFERENCE
 
-def numerical_gradient(f, theta, h=1e-4):
-    theta = np.asarray(theta, dtype=float)
-{before}
-    work = theta.copy()
-    g = np.zeros_like(work)
-    for i in np.ndindex(work.shape):
-        original = work[i]
-        work[i] = original + h
-        plus = f(work)
-        work[i] = original - h
-        minus = f(work)
-        work[i] = original
-        g[i] = (plus - minus) / (2 * h)
-    return g
-''' + RELATIVE_ERROR
+
+RELATIVE_ERROR = REFERENCE[REFERENCE.index("\n\ndef relative_error"):]
 
 
 STUDENTS = {
     "honest": central(),
     # the red team's attack: the definition of f, and a forged count
     "attacker": HEAD + '''
-
 def numerical_gradient(f, theta, h=1e-4):
     theta = np.asarray(theta, dtype=float)
     try:
