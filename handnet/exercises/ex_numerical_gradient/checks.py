@@ -6,14 +6,14 @@ import numpy as np
 
 from ..compare import as_array, compare_arrays, entry_name, student_function
 from ..exercise import WrongAnswer
-from ..grading.wire import Quadratic, SumSin
+from ..grading.functions import GraderFunction
 from ..problems import debug_weights
 
 
 def _quadratic(seed):
     """theta, f(theta) = 1/2 t.A t + c.t (t = theta flattened; A symmetric), its exact gradient, A.
 
-    f is a ``Quadratic``: a function that can be sent to the student's child process as data.
+    f is a ``GraderFunction``: the student's code calls it, this process computes and counts its values.
 
     Central differences are exact for a quadratic (up to rounding, ~1e-12 here with f of order 1),
     while a one-sided difference is off by (h/2) A_ii, about 5e-5: the two are 4 orders apart.
@@ -31,7 +31,29 @@ def _quadratic(seed):
     A = M @ M.T + np.eye(theta.size)
     theta = np.ascontiguousarray(theta)
     exact = (A @ theta.ravel() + c).reshape(theta.shape)
-    return theta, Quadratic(A, c), exact, A
+    return theta, GraderFunction("f", lambda t: _quadratic_value(A, c, t), theta.shape), exact, A
+
+
+def _quadratic_value(A, c, theta):
+    """f(theta) = 1/2 t.A t + c.t, t = theta flattened."""
+    t = theta.ravel()
+    return 0.5 * float(t @ A @ t) + float(c @ t)
+
+
+def _sum_sin(shape):
+    """f(theta) = sum(sin(theta)) for theta of ``shape``, a ``GraderFunction``."""
+    return GraderFunction("f", lambda t: float(np.sum(np.sin(t))), shape)
+
+
+def _evaluated_enough(f, theta, what):
+    """WrongAnswer unless the student's code asked for f at least twice per entry of theta (the
+    count is this process's own: nothing the student's code does can change it)."""
+    need = 2 * theta.size
+    if f.evaluations < need:
+        raise WrongAnswer(f"{what}: your numerical_gradient evaluated f {f.evaluations} times for a theta of "
+                          f"{theta.size} entries; central differences need 2 evaluations per entry ({need})"
+                          "\nhint: the values must come from f(theta + h e_i) and f(theta - h e_i), not from "
+                          "a formula for the gradient.")
 
 
 def step_variants(expected):
@@ -64,9 +86,9 @@ def check_central_differences(student, seed):
                            "sign": "It is f(theta + h e_i) - f(theta - h e_i), in this order."},
                    first_hints=lambda: [f"{changed}: each perturbation stays in theta, so the later entries "
                                         "are differentiated at the wrong point."] if changed else [])
-    n = theta.size
-    return (f"exact on a quadratic with theta of shape {theta.shape} ({f.calls} evaluations of f "
-            f"for {n} entries)")
+    _evaluated_enough(f, theta, what)
+    return (f"exact on a quadratic with theta of shape {theta.shape} ({f.evaluations} evaluations of f "
+            f"for {theta.size} entries, counted by the grader)")
 
 
 def check_step(student, seed):
@@ -78,8 +100,8 @@ def check_step(student, seed):
         rng = np.random.default_rng(seed)
         theta = rng.normal(size=int(rng.integers(2, 7)))
 
-    f = SumSin()
     for h in (0.1, 0.01):
+        f = _sum_sin(theta.shape)
         # [sin(t + h) - sin(t - h)] / (2h) = cos(t) sin(h) / h exactly
         expected = np.cos(theta) * np.sin(h) / h
         what = f"numerical_gradient(f, theta, h={h}) for f = sum(sin(theta)), theta of shape {theta.shape}"
@@ -93,6 +115,7 @@ def check_step(student, seed):
                                   (np.sin(theta + h) - np.sin(theta)) / h),
                                  *step_variants(expected)],
                        advice={"factor": "The central difference divides by 2h."})
+        _evaluated_enough(f, theta, what)
     return "the step h is used: right for h = 0.1 and h = 0.01 (error cos(theta) (sin(h)/h - 1) included)"
 
 
@@ -115,12 +138,13 @@ def check_theta_unchanged(student, seed):
     fn = student_function(student, "numerical_gradient")
     theta, f, _, _ = _quadratic(seed)
     given = theta.copy()
-    as_array(f"numerical_gradient(f, theta, 1e-4) for theta of shape {theta.shape}", fn(f, given, 1e-4),
-             theta.shape)
+    what = f"numerical_gradient(f, theta, 1e-4) for theta of shape {theta.shape}"
+    as_array(what, fn(f, given, 1e-4), theta.shape)
     changed = _theta_change(theta, given)
     if changed:
         raise WrongAnswer(f"{changed}\nhint: put every entry back after its two evaluations of f "
                           "(theta[i] = original), or perturb a copy (np.array(theta)).")
+    _evaluated_enough(f, theta, what)
     return "theta is unchanged after the call"
 
 

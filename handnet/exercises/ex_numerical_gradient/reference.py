@@ -9,6 +9,7 @@ Write the numerical gradient that checks backpropagation, and the relative error
        g_i = [ f(theta + h e_i) - f(theta - h e_i) ] / (2h)        (e_i: 1 at entry i, 0 elsewhere)
 
    Use the argument `h`. Leave `theta` unchanged (perturb a copy, or put every entry back).
+   Every value must come from calling `f`: the grader counts the evaluations (2 per entry).
    A one-sided difference `[f(theta + h e_i) - f(theta)] / h` is wrong by about `h/2 f''`;
    the central one only by about `h^2/6 f'''`.
 2. `relative_error(analytic, numerical)`: element-wise `|a - n| / max(|a|, |n|)`, and `0` where

@@ -6,6 +6,7 @@
     guards.py    the child's resource limits and audit hook, set before any student code runs
     sandbox.py   what the child runs under (user, namespaces) and how its whole tree is ended
     session.py   the grading side of one child: the ``student`` proxy the checks call
+    functions.py the f a student's code is lent: checked, evaluated and counted on the grading side
     runner.py    one check, or many in parallel: CheckResult
     report.py    the results table and a results.json shaped like Gradescope's
     assign.py    the teacher's side: handnet assign, handnet validate

@@ -9,14 +9,18 @@ the student's module: calling one of its functions sends the arguments to the
 child (``worker.py``) and returns the decoded answer. What the child can send
 back is plain data (numbers, real arrays, lists, tuples, strings, None, or the
 description of something else), so it can make its own answer wrong and
-nothing more. Mapping of what happens there:
+nothing more. A ``functions.GraderFunction`` passed to a call (the ``f`` of a
+numerical gradient) stays here: the child asks for each f(theta) while the call
+runs, and this side checks theta, computes and counts the value (``wire``).
+Mapping of what happens there:
 
     the function returns                 its value; arrays passed in are updated as the function left them
     it raises NotImplementedError        NotImplementedError here (TODO)
     it raises anything else              StudentError: type, message, their file and line
     the guards refused something         Refused (a BaseException: hints cannot swallow it)
     no answer before the deadline,       ChildGone (a BaseException), with the reason
-    the child died, a malformed answer
+    the child died, a malformed answer,
+    f asked for past its limit
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import time
 import numpy as np
 
 from . import sandbox
+from .functions import GraderFunction, TooManyEvaluations
 from .wire import Opaque, ProtocolError, decode, encode, frame, read_message
 
 __all__ = ["StudentProcess", "Student", "StudentError", "Refused", "ChildGone", "LoadFailed",
@@ -205,6 +210,7 @@ class StudentProcess:
         self._answers = self.proc.stdout.fileno()
         os.set_blocking(self._requests, False)
         self._names = None
+        self._stopped = None             # why the child may not be called again (it is left waiting)
 
     # -- talking to the child ------------------------------------------------
 
@@ -294,11 +300,40 @@ class StudentProcess:
         return self._names
 
     def call(self, name, args, kwargs):
-        """Call the student's ``name`` in the child; the decoded answer (a dict)."""
+        """Call the student's ``name`` in the child; the decoded answer (a dict).
+
+        A ``GraderFunction`` among the arguments is lent, not sent: the child asks for its values
+        while the call runs, and they are computed and counted here (``_evaluate``)."""
         self.names()
-        self._send({"call": name, "args": [encode(a) for a in args],
-                    "kwargs": {k: encode(v) for k, v in kwargs.items()}})
-        return self._receive()
+        if self._stopped:
+            raise ChildGone(self._stopped)
+        lent = []
+
+        def lend(value):
+            if isinstance(value, GraderFunction):
+                lent.append(value)
+                return {"__function__": len(lent) - 1}
+            return encode(value)
+
+        self._send({"call": name, "args": [lend(a) for a in args], "kwargs": {k: lend(v) for k, v in kwargs.items()}})
+        while True:
+            message = self._receive()
+            if "evaluate" not in message:
+                return message
+            self._send(self._evaluate(name, lent, message))
+
+    def _evaluate(self, name, lent, message):
+        """The reply to the child's {"evaluate": K, "theta": V}: the grader's function K computes it.
+        ChildGone when K names no function of this call, or when the function's limit is passed."""
+        index = message.get("evaluate")
+        if type(index) is not int or not 0 <= index < len(lent) or "theta" not in message:
+            raise ChildGone("the answer from your code could not be read: an evaluation of a function it "
+                            "was not given")
+        try:
+            return lent[index].answer(message["theta"])
+        except TooManyEvaluations as exc:
+            self._stopped = f"{name}(): {exc}"
+            raise ChildGone(self._stopped) from None
 
     def student(self):
         """The proxy the checks call: ``Student`` over this process."""
@@ -372,12 +407,6 @@ class _RemoteFunction:
                 if isinstance(given, np.ndarray) and isinstance(now, np.ndarray) and now.shape == given.shape \
                         and given.flags.writeable:
                     given[...] = now
-        calls = answer.get("calls")
-        if isinstance(calls, int):
-            for given in args:
-                if hasattr(given, "calls"):
-                    given.calls += calls
-                    break
         return answer.get("value")
 
     def __repr__(self):

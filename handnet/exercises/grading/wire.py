@@ -4,19 +4,31 @@ Both ways: an 8-byte big-endian length, then that many bytes of UTF-8 JSON.
 
     child, once the file is loaded:  {"hello": {NAME: "function" | V, ...}} | {"error": EXC}
     grader -> child:                 {"call": NAME, "args": [V...], "kwargs": {NAME: V}}
-    child -> grader:                 {"value": V, "args": [V | null...], "calls": N} | {"error": EXC}
+    child -> grader, during a call:  {"evaluate": K, "theta": V}     (the student's code calls f)
+    grader -> child, the reply:      {"value": float} | {"error": {"type": "ValueError" | "TypeError",
+                                                                   "message": sentence}}
+    child -> grader, the answer:     {"value": V, "args": [V | null...]} | {"error": EXC}
     every child message also has     "refused": [sentences]
+
+A call may lend the student's code functions of the grader: an argument
+``{"__function__": K}`` (K = 0, 1... in the call) reaches the student's code as an
+opaque callable. Each time the student's code calls it with theta, the child sends
+``{"evaluate": K, "theta": theta}`` and waits for the reply on the request pipe;
+the grading side checks theta (an array of the right shape, real and finite),
+computes f, counts the evaluation and replies with the value as a float, or an
+error the child raises in the student's code. Any number of evaluations may come
+before the answer; past the function's limit the grading side stops the call (a
+FAIL) and ends the child. The function's definition and its count never leave
+the grading side (``functions.GraderFunction``).
 
 Values V: JSON null, booleans, numbers (NaN and Infinity included), strings and
 lists; ``{"__tuple__": [V...]}``; ``{"__array__": base64 of .npy bytes}`` (real or
 boolean dtypes only, read back with ``allow_pickle=False``); ``{"__opaque__":
-[type name, text]}`` for anything else the student returns; and, from the
-grader only, ``{"__function__": NAME, "args": [V...]}``: one of ``FUNCTIONS``
-(the functions a numerical-gradient exercise differentiates), built on arrival.
-``"args"`` of an answer gives the arrays passed to the call as they are after it
-(a student's function may change its arguments; the grading side copies that
-back). EXC: ``{"type", "message", "todo", "exit", "where", "syntax"}`` (see
-``worker.describe_exception``).
+[type name, text]}`` for anything else the student returns; and, from the grader
+only, ``{"__function__": K}`` (``LentFunction``). ``"args"`` of an answer gives
+the arrays passed to the call as they are after it (a student's function may
+change its arguments; the grading side copies that back). EXC: ``{"type",
+"message", "todo", "exit", "where", "syntax"}`` (see ``worker.describe_exception``).
 
 This module imports numpy and the standard library only: the child loads it from
 its own copy, never through handnet.
@@ -32,7 +44,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["encode", "decode", "Opaque", "ProtocolError", "FUNCTIONS", "Quadratic", "SumSin",
+__all__ = ["encode", "decode", "Opaque", "LentFunction", "ProtocolError",
            "read_message", "write_message", "frame",
            "shorten", "safe_repr", "MAX_MESSAGE_BYTES", "MAX_TEXT"]
 
@@ -63,46 +75,15 @@ class Opaque:
         return self.text
 
 
-# ----------------------------------------------------------------------------
-# The functions a student's numerical gradient is given (built here from plain data)
-# ----------------------------------------------------------------------------
+class LentFunction:
+    """``{"__function__": K}``: the grader's K-th function of a call, lent to the student's code.
+    The child replaces it by a stand-in that asks the grading side for every value (``worker``)."""
 
-class Quadratic:
-    """f(theta) = 1/2 t.A t + c.t with t = theta flattened; ``calls`` counts the evaluations."""
+    def __init__(self, index):
+        self.index = index
 
-    name = "quadratic"
-
-    def __init__(self, A, c):
-        self.A, self.c = np.asarray(A, dtype=np.float64), np.asarray(c, dtype=np.float64)
-        self.calls = 0
-
-    def __call__(self, theta):
-        self.calls += 1
-        t = np.asarray(theta, dtype=np.float64).ravel()
-        return 0.5 * float(t @ self.A @ t) + float(self.c @ t)
-
-    def args(self):
-        return [self.A, self.c]
-
-
-class SumSin:
-    """f(theta) = sum(sin(theta)); ``calls`` counts the evaluations."""
-
-    name = "sum_sin"
-
-    def __init__(self):
-        self.calls = 0
-
-    def __call__(self, theta):
-        self.calls += 1
-        return float(np.sum(np.sin(np.asarray(theta, dtype=np.float64))))
-
-    def args(self):
-        return []
-
-
-#: The functions the grading side may send by name.
-FUNCTIONS = {cls.name: cls for cls in (Quadratic, SumSin)}
+    def __repr__(self):
+        return f"<function {self.index} of the grader>"
 
 
 # ----------------------------------------------------------------------------
@@ -140,8 +121,6 @@ def encode(value, depth=0):
         return value
     if isinstance(value, np.generic) and value.dtype.kind in _REAL_KINDS:
         return value.item() if value.dtype.kind != "u" or value < 2 ** 63 else float(value)
-    if isinstance(value, (Quadratic, SumSin)):
-        return {"__function__": value.name, "args": [encode(a, depth + 1) for a in value.args()]}
     if depth >= MAX_DEPTH:
         return {"__opaque__": [type(value).__name__, "(nested too deeply)"]}
     if isinstance(value, np.ndarray):
@@ -174,8 +153,8 @@ def _decode_tagged(obj):
     if len(obj) == 1 and "__opaque__" in obj and isinstance(obj["__opaque__"], list) \
             and len(obj["__opaque__"]) == 2:
         return Opaque(*obj["__opaque__"])
-    if set(obj) == {"__function__", "args"} and obj["__function__"] in FUNCTIONS:
-        return FUNCTIONS[obj["__function__"]](*obj["args"])
+    if len(obj) == 1 and type(obj.get("__function__")) is int:
+        return LentFunction(obj["__function__"])
     return obj
 
 

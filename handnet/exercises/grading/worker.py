@@ -12,6 +12,15 @@ or the description of an exception (``wire``). Every comparison, hint and
 score is computed over there, so nothing the student's code prints, patches or
 forges here can change a verdict: it can only return wrong values.
 
+A call may lend the student's code a function of the grader (``f`` of a
+numerical gradient): the student's code gets a stand-in that holds neither the
+definition nor a count. Each call ``f(theta)`` writes ``{"evaluate": K, "theta":
+theta}`` on the answer descriptor and blocks reading the reply from the request
+descriptor: ``{"value": float}``, returned to the student's code, or ``{"error":
+{"type", "message"}}``, raised there as a ValueError or TypeError (a theta of the
+wrong shape, not real, not finite). The grading side computes every value and
+counts them; once the call returns, the stand-in refuses to be called again.
+
 Before the student's file is loaded the worker sets its resource limits and
 installs the guards (``guards``), and moves the protocol to private
 descriptors: stdin becomes /dev/null (input() gets EOF, not a hang) and
@@ -144,21 +153,88 @@ def _names(module):
     return out
 
 
-def _answer(module, message, path):
+class _Channel:
+    """The two private descriptors, and the guards whose refusals go with every message."""
+
+    def __init__(self, requests, answers, guards):
+        self.requests, self.answers, self.guards = requests, answers, guards
+
+    def send(self, message):
+        _wire.write_message(self.answers, {**message, "refused": list(self.guards.refused)})
+
+    def receive(self):
+        """The grading side's next message (a dict), or None when it sent nothing readable."""
+        try:
+            data = _wire.read_message(self.requests)
+            return None if data is None else _wire.decode(data)
+        except (_wire.ProtocolError, OSError):
+            return None
+
+
+#: The exceptions an evaluation refused by the grading side raises in the student's code.
+_REFUSALS = {"ValueError": ValueError, "TypeError": TypeError}
+
+
+class _GradersFunction:
+    """The grader's function f as the student's code holds it: no definition, no count, no
+    attributes; every call asks the grading side for f(theta) and waits for its reply."""
+
+    __slots__ = ("_index", "_channel", "_live")
+
+    def __init__(self, index, channel):
+        self._index, self._channel, self._live = index, channel, True
+
+    def __call__(self, theta):
+        if not self._live:
+            raise RuntimeError("this f belongs to an earlier call: it can be called only while the call "
+                               "it was given to runs")
+        try:
+            theta = np.asarray(theta)
+        except Exception:  # noqa: BLE001 - sent as it is: the grading side says what is wrong with it
+            pass
+        self._channel.send({"evaluate": self._index, "theta": _wire.encode(theta)})
+        reply = self._channel.receive()
+        if not isinstance(reply, dict):
+            raise RuntimeError("the grading side did not answer the evaluation of f")
+        if isinstance(reply.get("error"), dict):
+            error = reply["error"]
+            raise _REFUSALS.get(error.get("type"), RuntimeError)(_wire.shorten(error.get("message", "")))
+        value = reply.get("value")
+        if type(value) is not float:
+            raise RuntimeError("the grading side sent no value for f")
+        return value
+
+    def __repr__(self):
+        return "<function f of the grader>"
+
+
+def _lend(value, channel, lent):
+    """``value``, or the stand-in of the grader's function it names (kept in ``lent``)."""
+    if isinstance(value, _wire.LentFunction):
+        lent.append(_GradersFunction(value.index, channel))
+        return lent[-1]
+    return value
+
+
+def _answer(module, message, path, channel):
     name = message.get("call")
     args, kwargs = message.get("args", []), message.get("kwargs", {})
     if not isinstance(name, str) or not isinstance(args, list) or not isinstance(kwargs, dict):
         return {"error": {"type": "ProtocolError", "message": "a malformed call", "todo": False, "exit": None,
                           "where": None, "syntax": None}}
-    functions = [a for a in args if isinstance(a, (_wire.Quadratic, _wire.SumSin))]
+    lent = []
+    args = [_lend(a, channel, lent) for a in args]
+    kwargs = {k: _lend(v, channel, lent) for k, v in kwargs.items()}
     try:
         fn = getattr(module, name)
         value = fn(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - whatever the student's code raises, SystemExit too
         return {"error": describe_exception(exc, path)}
+    finally:
+        for function in lent:
+            function._live = False
     return {"value": _wire.encode(value),
-            "args": [_wire.encode(a) if isinstance(a, np.ndarray) else None for a in args],
-            "calls": sum(f.calls for f in functions)}
+            "args": [_wire.encode(a) if isinstance(a, np.ndarray) else None for a in args]}
 
 
 def _parse(argv):
@@ -203,25 +279,19 @@ def main(argv=None):
     except BaseException as exc:  # noqa: BLE001
         hello = {"error": describe_exception(exc, path)}
         module = None
-    _wire.write_message(answers, {**hello, "refused": list(guards.refused)})
+    channel = _Channel(requests, answers, guards)
+    channel.send(hello)
     while module is not None:
-        try:
-            data = _wire.read_message(requests)
-        except (_wire.ProtocolError, OSError):
+        message = channel.receive()
+        if message is None:
             break
-        if data is None:
-            break
+        answer = _answer(module, message, path, channel)
         try:
-            message = _wire.decode(data)
-        except _wire.ProtocolError:
-            break
-        answer = _answer(module, message, path)
-        try:
-            _wire.write_message(answers, {**answer, "refused": list(guards.refused)})
+            channel.send(answer)
         except (TypeError, ValueError) as exc:        # e.g. json itself replaced by the student's code
             failure = {"type": type(exc).__name__, "message": _wire.shorten(exc), "todo": False, "exit": None,
                        "where": None, "syntax": None}
-            _wire.write_message(answers, {"error": failure, "refused": list(guards.refused)})
+            channel.send({"error": failure})
     stop.set()
 
 
