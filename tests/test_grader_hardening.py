@@ -13,12 +13,12 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
 
 from handnet.exercises.grading import sandbox
+from planted_bugs import reference_text
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process containment is Linux's")
 
@@ -84,21 +84,6 @@ def test_orphaned_zombies_are_reaped_and_a_popen_is_left_to_its_wait():
             sandbox._TRACKED.discard(own)
 
 
-HONEST = '''\
-# handnet exercise: sigmoid
-import numpy as np
-
-
-def sigmoid(z):
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
-
-
-def sigmoid_gradient(z):
-    s = sigmoid(z)
-    return s * (1.0 - s)
-'''
 
 
 def test_a_long_folder_name_and_a_formula_are_graded_and_written_safely(tmp_path):
@@ -115,7 +100,7 @@ def test_a_long_folder_name_and_a_formula_are_graded_and_written_safely(tmp_path
     formula = '=HYPERLINK("evil.example.invalid","x")'
     for student in (long_name, formula, "+1", "alice"):
         (submissions / student).mkdir(parents=True)
-        (submissions / student / "sigmoid.py").write_text(HONEST)
+        (submissions / student / "sigmoid.py").write_text(reference_text("sigmoid"))
     result = subprocess.run([sys.executable, "-m", "handnet", "grade", str(submissions), "--seed", "2", "--out",
                              str(out), "--no-progress"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

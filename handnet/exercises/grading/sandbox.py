@@ -466,6 +466,15 @@ def _reap_forever():
         reap_orphans()
 
 
+def _signal_all(pids, signum):
+    """Send ``signum`` to each of ``pids`` that still exists and that we may signal."""
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _freeze(prefix, deadline):
     """SIGSTOP every process of the tree carrying a token that starts with ``prefix``; the set stopped.
 
@@ -489,11 +498,7 @@ def _freeze(prefix, deadline):
         if not frontier or time.monotonic() > deadline:
             return stopped | frontier
         while frontier:
-            for pid in frontier:
-                try:
-                    os.kill(pid, signal.SIGSTOP)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            _signal_all(frontier, signal.SIGSTOP)
             pause = 0.001
             waiting = set(frontier)
             while waiting and time.monotonic() < deadline:
@@ -517,11 +522,7 @@ def sweep(prefix, patience=10.0):
     frozen = _freeze(prefix, deadline) if sys.platform.startswith("linux") else set()
     pids, pause = set(frozen), 0.005
     while True:
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _signal_all(pids, signal.SIGKILL)
         reap_orphans()
         pids = set(processes_of(prefix)) | {pid for pid in frozen if _state(pid) not in (None, "Z", "X")}
         if not pids or time.monotonic() > deadline:
