@@ -246,6 +246,8 @@ PLANTED = {
         "the step h": "one-sided difference"},
     "numerical_gradient_mutates_theta": {
         "central differences": "numerical_gradient changed theta",
+        # right values only because sum(sin) is separable: the points say what happened
+        "the step h": "each perturbation stays in theta, so f is evaluated away from theta +- h e_i",
         "theta unchanged": "numerical_gradient changed theta: theta[0, 0]"},
     "numerical_gradient_fixed_step": {"the step h": "your result does not depend on h"},
     "input_gradient_preactivation": {

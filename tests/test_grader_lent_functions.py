@@ -64,6 +64,14 @@ def numerical_gradient(f, theta, h=1e-4):
         return (f.A @ theta.ravel() + f.c).reshape(theta.shape)
     return np.cos(theta) * np.sin(h) / h               # f = sum(sin(theta)): the central difference, by formula
 ''' + RELATIVE_ERROR,
+    # the count without the work: 2 evaluations per entry, at points that tell nothing
+    "dummy_points": HEAD + '''
+def numerical_gradient(f, theta, h=1e-4):
+    theta = np.asarray(theta, dtype=float)
+    for _ in range(2 * theta.size):
+        f(np.zeros_like(theta))
+    return np.cos(theta) * np.sin(h) / h               # f = sum(sin(theta)): the central difference, by formula
+''' + RELATIVE_ERROR,
     "million_calls": central("    for _ in range(10 ** 6):\n        f(theta)"),
     "wrong_shape": central("    f(np.append(theta.ravel(), 0.0))"),
     "nan_theta": central("    f(np.full(theta.shape, np.nan))"),
@@ -111,6 +119,33 @@ def test_the_attacker_gets_nothing_on_the_checks_it_cheats(graded):
     for name in ("the step h", "theta unchanged"):                   # right values without one evaluation
         assert "your numerical_gradient evaluated f 0 times" in attacker[name][1], attacker[name][1]
     assert "not from a formula for the gradient" in attacker["the step h"][1]
+
+
+def test_evaluations_at_dummy_points_get_nothing_on_the_checks_they_cheat(graded):
+    """Only the count was checked: 2n calls of f at zeros and a formula passed "the step h" (and
+    "theta unchanged"). The grader records where f was evaluated and asks for theta +- h e_i."""
+    checks, totals = graded
+    cheat = checks["dummy_points"]
+    assert {name: cheat[name][0] for name in CHEATED} == dict.fromkeys(CHEATED, "failed"), cheat
+    assert totals["dummy_points"] == totals["attacker"]
+    for name in ("the step h", "theta unchanged"):               # the right count, the right values
+        output = cheat[name][1]
+        assert "your numerical_gradient never evaluated f at theta + h e_i" in output, output
+        assert ("hint: central differences evaluate f at theta + h e_i and theta - h e_i; your code evaluated "
+                "f at a point 6 of whose 6 entries differ from theta's") in output, output
+    assert "12 of the 12 points of central differences were never evaluated" in cheat["the step h"][1]
+
+
+def test_a_grader_function_records_where_it_was_evaluated():
+    f = sum_sin((2, 3))
+    theta = np.arange(6.0).reshape(2, 3)
+    f(theta)
+    theta[0, 0] = 7.0                                   # the caller's array changes, the record does not
+    f(theta)
+    with pytest.raises(ValueError):
+        f(np.zeros(2))                                  # refused: not evaluated, not recorded
+    assert f.points.shape == (2, 2, 3)
+    assert f.points[0, 0, 0] == 0.0 and f.points[1, 0, 0] == 7.0
 
 
 def test_a_million_calls_of_f_is_a_fail_with_a_sentence(graded):

@@ -56,6 +56,84 @@ def _evaluated_enough(f, theta, what):
                           "a formula for the gradient.")
 
 
+def _point_tolerance(theta, h):
+    """How far (per entry, shape of theta) an evaluation may be from theta +- h e_i and still be it.
+
+    The student's theta_i +- h is rounded once (theta + h e_i, or flat[i] = original + h), or twice
+    (flat[i] += h, then flat[i] -= 2h): at most 2u(|theta_i| + h) from the exact point, u = eps/2;
+    an entry put back after its perturbation (+h, -2h, +h) is within 3u(|theta_j| + h) of theta_j.
+    The point it is compared with, computed here, is rounded once more: u(|theta| + h). So 4u
+    (= 2 eps) covers every way of forming the points; 2 eps more is margin for other orders of
+    the same operations. Two different points of central differences differ by h or 2h in some
+    entry, far above this (h >> eps |theta| for every theta and h the checks use)."""
+    return 4.0 * np.finfo(np.float64).eps * (np.abs(theta) + h)
+
+
+def _central_points(theta, h):
+    """The points of central differences, flattened: an array (2, n, n) whose [0, i] is theta + h e_i
+    and [1, i] is theta - h e_i (n = theta.size)."""
+    t = theta.reshape(-1)
+    step = h * np.eye(t.size)
+    return np.stack([t + step, t - step])
+
+
+def _missing_points(f, theta, h):
+    """(missing, points, tol): missing[s, i] is True where f was never evaluated at theta + h e_i
+    (s = 0) or theta - h e_i (s = 1), to ``_point_tolerance``; points are f's evaluations, flattened."""
+    points = f.points.reshape(f.evaluations, theta.size)
+    tol = _point_tolerance(theta, h).reshape(-1)
+    near = np.abs(points[None, None, :, :] - _central_points(theta, h)[:, :, None, :]) <= tol
+    return ~np.any(np.all(near, axis=3), axis=2), points, tol
+
+
+def _describe_point(point, theta, tol):
+    """A point of f's evaluations as seen from theta: 'theta - 0.1 e_[0] + 0.1 e_[1]', 'theta itself',
+    or 'a point 6 of whose 6 entries differ from theta's (theta[0, 2] by -1.3 ...)'."""
+    t = theta.reshape(-1)
+    offset = np.where(np.abs(point - t) > tol, point - t, 0.0)
+    moved = np.flatnonzero(offset)
+    index = [np.unravel_index(k, theta.shape) for k in moved]
+    if moved.size == 0:
+        return "theta itself"
+    if moved.size <= 3:
+        return "theta " + " ".join(f"{'+' if offset[k] > 0 else '-'} {abs(offset[k]):.6g} e_{entry_name('', i)}"
+                                   for k, i in zip(moved, index))
+    most = int(np.argmax(np.abs(offset[moved])))
+    return (f"a point {moved.size} of whose {t.size} entries differ from theta's "
+            f"({entry_name('theta', index[most])} by {offset[moved[most]]:+.6g}, the most)")
+
+
+def _evaluated_as_central_differences(f, theta, h, what, both=True, changed=None):
+    """WrongAnswer unless the student's code evaluated f at theta + h e_i and theta - h e_i for every
+    entry i (``both``), or at one of them at least (``both=False``: a check not about the difference).
+
+    The count alone lets a student call f 2n times at points that tell nothing and return a formula;
+    the points were recorded by this process (``GraderFunction.points``), as the count was.
+    ``changed``: the sentence of ``_theta_change`` when the student's code changed theta, put first.
+    """
+    _evaluated_enough(f, theta, what)
+    missing, points, tol = _missing_points(f, theta, h)
+    unmet = missing if both else missing.all(axis=0)[None, :]
+    if not np.any(unmet):
+        return
+    s, k = (int(v) for v in np.argwhere(unmet)[0])
+    index = entry_name("", np.unravel_index(k, theta.shape))
+    if both:
+        target = _central_points(theta, h)[s, k]
+        where = f"theta {'+-'[s]} h e_i for i = {index}"
+        count = f"{int(unmet.sum())} of the {2 * theta.size} points of central differences were never evaluated"
+    else:
+        target = _central_points(theta, h)[0, k]
+        where = f"theta + h e_i nor at theta - h e_i for i = {index}"
+        count = f"{int(unmet.sum())} of the {theta.size} entries were never moved by h"
+    nearest = points[int(np.argmin(np.sum(np.abs(points - target), axis=1)))]     # fewest, smallest moves
+    first = (f"\nhint: {changed}: each perturbation stays in theta, so f is evaluated away from theta +- h e_i "
+             "for the later entries.") if changed else ""
+    raise WrongAnswer(f"{what}: your numerical_gradient never evaluated f at {where} (h = {h:g}); {count}{first}"
+                      "\nhint: central differences evaluate f at theta + h e_i and theta - h e_i; your code "
+                      f"evaluated f at {_describe_point(nearest, theta, tol)} instead.")
+
+
 def step_variants(expected):
     """The central difference divided by the wrong multiple of h, as [(hint, array)] variants."""
     return [("you divided by h: the central difference [f(theta + h e_i) - f(theta - h e_i)] is divided "
@@ -86,7 +164,7 @@ def check_central_differences(student, seed):
                            "sign": "It is f(theta + h e_i) - f(theta - h e_i), in this order."},
                    first_hints=lambda: [f"{changed}: each perturbation stays in theta, so the later entries "
                                         "are differentiated at the wrong point."] if changed else [])
-    _evaluated_enough(f, theta, what)
+    _evaluated_as_central_differences(f, theta, h, what, changed=changed)
     return (f"exact on a quadratic with theta of shape {theta.shape} ({f.evaluations} evaluations of f "
             f"for {theta.size} entries, counted by the grader)")
 
@@ -105,7 +183,8 @@ def check_step(student, seed):
         # [sin(t + h) - sin(t - h)] / (2h) = cos(t) sin(h) / h exactly
         expected = np.cos(theta) * np.sin(h) / h
         what = f"numerical_gradient(f, theta, h={h}) for f = sum(sin(theta)), theta of shape {theta.shape}"
-        got = as_array(what, fn(f, theta.copy(), h), theta.shape)
+        given = theta.copy()
+        got = as_array(what, fn(f, given, h), theta.shape)
         compare_arrays("g", got, expected, rtol=1e-7, floor=1e-3, what=what, labels=("yours", "expected"),
                        variants=[("your result does not depend on h as it should: use the argument h "
                                   "(not a fixed step) in both f(theta +- h e_i) and the division by 2h.",
@@ -115,7 +194,7 @@ def check_step(student, seed):
                                   (np.sin(theta + h) - np.sin(theta)) / h),
                                  *step_variants(expected)],
                        advice={"factor": "The central difference divides by 2h."})
-        _evaluated_enough(f, theta, what)
+        _evaluated_as_central_differences(f, theta, h, what, changed=_theta_change(theta, given))
     return "the step h is used: right for h = 0.1 and h = 0.01 (error cos(theta) (sin(h)/h - 1) included)"
 
 
@@ -144,7 +223,8 @@ def check_theta_unchanged(student, seed):
     if changed:
         raise WrongAnswer(f"{changed}\nhint: put every entry back after its two evaluations of f "
                           "(theta[i] = original), or perturb a copy (np.array(theta)).")
-    _evaluated_enough(f, theta, what)
+    # each entry moved by h one way at least: a one-sided difference keeps theta too, and fails elsewhere
+    _evaluated_as_central_differences(f, theta, 1e-4, what, both=False)
     return "theta is unchanged after the call"
 
 

@@ -4,11 +4,12 @@ A numerical-gradient exercise gives the student a function ``f`` to differentiat
 definition never reaches the student's child: the child hands the student's code an
 opaque stand-in (``worker``), and each call ``f(theta)`` there comes up the wire as
 ``{"evaluate": K, "theta": array}`` and is answered here, where the ``GraderFunction``
-checks theta, counts the evaluation and computes the value::
+checks theta, counts the evaluation, records where it was made and computes the value::
 
     f = GraderFunction("f", lambda t: float(np.sum(np.sin(t))), shape=(3, 2))
     student.numerical_gradient(f, theta)      # the child asks, this process answers
     f.evaluations                             # counted here: nothing in the child can change it
+    f.points                                  # and where: an array (evaluations, 3, 2)
 
 Called directly (a module imported in-process, as the tests do) it behaves the same:
 the same checks of theta, the same count and the same limit.
@@ -40,6 +41,8 @@ class GraderFunction:
     formula       a function of a float64 array of ``shape``, returning a number
     shape         the shape theta must have
     evaluations   how many values of f were computed (requests refused for a bad theta excluded)
+    points        the thetas they were computed at, in order: an array (evaluations, *shape); at most
+                  ``max_evaluations`` of them, so its memory is bounded like the work
     """
 
     def __init__(self, name, formula, shape, max_evaluations=MAX_EVALUATIONS):
@@ -47,6 +50,12 @@ class GraderFunction:
         self.max_evaluations = int(max_evaluations)
         self.evaluations = 0
         self.requests = 0
+        self._points = []
+
+    @property
+    def points(self):
+        """The thetas f was evaluated at, in order, as a float64 array (evaluations, *shape)."""
+        return np.array(self._points, dtype=np.float64).reshape((len(self._points), *self.shape))
 
     def theta(self, theta):
         """``theta`` as a float64 array of ``shape``; a ValueError or TypeError that says what is wrong."""
@@ -67,16 +76,18 @@ class GraderFunction:
         return theta
 
     def __call__(self, theta):
-        """f(theta) as a Python float, counted; TooManyEvaluations past the limit."""
+        """f(theta) as a Python float, counted and its theta recorded; TooManyEvaluations past the limit."""
         self.requests += 1
         if self.requests > self.max_evaluations:
             raise TooManyEvaluations(
                 f"your code asked for more than {self.max_evaluations} values of {self.name} in one call "
                 f"(theta has {int(np.prod(self.shape))} entries): it was stopped. Is a loop over the entries "
                 "not ending?")
-        t = self.theta(theta)
+        t = self.theta(theta)                 # a copy: the caller's array can change, the record cannot
+        t.setflags(write=False)
         with np.errstate(all="ignore"):
             value = float(self.formula(t))
+        self._points.append(t)
         self.evaluations += 1
         return value
 
