@@ -39,6 +39,13 @@ Write the student's copy of an exercise into a folder:
   README.md   the task with its equations, the functions to write, the
               points per check and the self-check command
 
+  --notebook writes NAME.ipynb instead, for Jupyter, VS Code or Colab: the
+  task as markdown, the answer cell (the same stub, tagged handnet-answer),
+  a self-check cell (saves the answer to NAME.py and runs 'handnet check'
+  on it in a subprocess: the checks never run in the student's kernel) and
+  a cell that saves NAME.py, the file handed in (the notebook itself may be
+  handed in too: check and grade read its answer cell)
+
 A file already in the folder with other content (a student's work) is
 never overwritten: the command stops and writes nothing, unless --force,
 which first renames the old file to FILE.bak."""
@@ -46,6 +53,7 @@ which first renames the old file to FILE.bak."""
 ASSIGN_EPILOG = """\
 examples:
   handnet assign sigmoid -o hw1
+  handnet assign sigmoid -o hw1 --notebook
   handnet assign backprop -o hw2 --force"""
 
 VALIDATE_DESCRIPTION = f"""\
@@ -63,7 +71,8 @@ examples:
 
 CHECK_DESCRIPTION = f"""\
 Check your solution: run every check of the exercise your file is for (its
-first line, '# handnet exercise: NAME', says which). Each check runs here
+first line, '# handnet exercise: NAME', says which; a notebook from
+'handnet assign NAME --notebook' is checked on its answer cell). Each check runs here
 and calls your functions in a separate, contained process with a time and
 memory limit, so a crash or an endless loop only fails that check. Your
 file may use numpy and the standard library; importing handnet is refused.
@@ -78,7 +87,8 @@ CHECK_EPILOG = """\
 examples:
   handnet check sigmoid.py
   handnet check sigmoid.py --seed 3          other shapes and values, as when graded
-  handnet check sigmoid.py cost.py --timeout 60"""
+  handnet check sigmoid.py cost.py --timeout 60
+  handnet check sigmoid.ipynb                the answer cell of a saved notebook"""
 
 GRADE_DESCRIPTION = """\
 Grade a folder of submissions, one subfolder per student. Every .py file
@@ -100,7 +110,10 @@ Writes to --out: grades.csv (student, exercise, check, status, score,
 max_score, flag, note) and STUDENT.json per student (shaped like
 Gradescope's results.json), each student's as soon as they are done: run
 the same command again after an interruption and the students already
-graded (with unchanged files) are not run again. Every note printed (a
+graded (with unchanged files) are not run again. A notebook (.ipynb) is
+graded on its answer cell, read as JSON (nothing in it runs here); if a
+student hands in NAME.py and NAME.ipynb, the .py is graded (the file the
+notebook's save cell writes) and the notebook is a note. Every note printed (a
 file without a header, a second file for an exercise, a file of an
 exercise not graded...) is also a NOTE row of grades.csv and in that
 student's JSON."""
@@ -149,6 +162,9 @@ def register(commands):
     assign.add_argument("name", metavar="NAME", help="the exercise (see 'handnet exercises')")
     assign.add_argument("-o", "--out", required=True, metavar="DIR",
                         help="the folder to write NAME.py and README.md into; created if needed")
+    assign.add_argument("--notebook", action="store_true",
+                        help="write NAME.ipynb (task, answer cell, self-check and save cells) instead of NAME.py "
+                             "and README.md")
     assign.add_argument("--force", action="store_true",
                         help="replace files that differ from the student's copy (the old ones are kept as "
                              "FILE.bak)")
@@ -166,7 +182,8 @@ def register(commands):
         commands, "check", run_check, help="check a solution file: a table of PASS/FAIL/TODO and FILE.results.json",
         description=CHECK_DESCRIPTION, epilog=CHECK_EPILOG)
     check_cmd.add_argument("files", nargs="+", metavar="FILE",
-                           help="your solution file(s), e.g. sigmoid.py written by 'handnet assign'")
+                           help="your solution file(s), e.g. sigmoid.py written by 'handnet assign', or a "
+                                "saved sigmoid.ipynb (its answer cell is checked)")
     check_cmd.add_argument("--seed", type=int, default=None, metavar="N",
                            help="run a hidden variant: other shapes and values drawn from N "
                                 "(default: the public run with fixed inputs)")
@@ -279,14 +296,18 @@ def run_exercises(args):
 
 def run_assign(args):
     exercise = get_exercise(args.name)
-    written, backups = assign.write_assignment(exercise.name, args.out, force=args.force)
+    written, backups = assign.write_assignment(exercise.name, args.out, force=args.force, notebook=args.notebook)
     print(f"wrote the student's copy of {exercise.name!r} ({exercise.title}) to {args.out}{os.sep}")
     for path in written:
         print(f"  {path}")
     for backup in backups:
         print(f"kept the file it replaced as {backup}")
-    print(f"the student writes {', '.join(exercise.functions)} in {exercise.name}.py, then runs:")
-    print(f"  handnet check {exercise.name}.py")
+    if args.notebook:
+        print(f"the student opens {exercise.name}.ipynb, writes {', '.join(exercise.functions)} in its answer "
+              f"cell and runs the self-check cell; the save cell writes {exercise.name}.py to hand in")
+    else:
+        print(f"the student writes {', '.join(exercise.functions)} in {exercise.name}.py, then runs:")
+        print(f"  handnet check {exercise.name}.py")
     return EXIT_OK
 
 

@@ -1,6 +1,7 @@
 """The teacher's side: write a student's copy of an exercise, and validate the exercises.
 
     write_assignment("sigmoid", "hw1")   # hw1/sigmoid.py (the stub) and hw1/README.md
+    write_assignment("sigmoid", "hw1", notebook=True)   # hw1/sigmoid.ipynb (notebooks.student_notebook)
     validate(["sigmoid"])                # references pass every check, stubs are TODO everywhere
 
 ``write_assignment`` never overwrites a file that differs from what it would
@@ -113,8 +114,9 @@ def _backup_name(path):
     return candidate
 
 
-def write_assignment(name, out_dir, force=False, registry=None):
-    """Write the student's copy of exercise ``name`` into ``out_dir``: ``NAME.py`` and ``README.md``.
+def write_assignment(name, out_dir, force=False, registry=None, notebook=False):
+    """Write the student's copy of exercise ``name`` into ``out_dir``: ``NAME.py`` and ``README.md``,
+    or with ``notebook=True`` the notebook ``NAME.ipynb`` (task, answer cell, self-check, save cell).
 
     A file already there with other content (a student's work, a teacher's
     edits) is not touched: FileExistsError naming it, unless ``force=True``, in
@@ -129,8 +131,13 @@ def write_assignment(name, out_dir, force=False, registry=None):
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ValueError(f"-o: {out_dir!r} exists and is not a folder")
     stub = student_copy(exercise)
-    files = {os.path.join(out_dir, f"{exercise.name}.py"): stub.encode("utf-8"),
-             os.path.join(out_dir, "README.md"): assignment_readme(exercise, stub).encode("utf-8")}
+    if notebook:
+        from .notebooks import student_notebook
+
+        files = {os.path.join(out_dir, f"{exercise.name}.ipynb"): student_notebook(exercise, stub).encode("utf-8")}
+    else:
+        files = {os.path.join(out_dir, f"{exercise.name}.py"): stub.encode("utf-8"),
+                 os.path.join(out_dir, "README.md"): assignment_readme(exercise, stub).encode("utf-8")}
     changed = []
     for path, data in files.items():
         if os.path.exists(path):

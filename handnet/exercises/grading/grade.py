@@ -8,12 +8,18 @@
 Every ``*.py`` file in a student's folder (subfolders included) whose header
 line names an exercise is graded: all of that exercise's checks, each against
 its own contained child (see ``runner``), ``jobs`` at a time over the class.
+A notebook (``*.ipynb``, e.g. from ``handnet assign NAME --notebook``) counts
+as a file too: its answer cell is graded (``notebooks.read_submission``: read
+as JSON, never run here); a notebook that cannot be read is a FAIL saying why.
 
 * A student with no file for an exercise that someone else submitted gets a
   FAIL row with 0 points and the output "no file submitted" for each of its
   checks, so every student has the same rows and the same maximum.
 * Two files for the same exercise in one folder: the first in sorted path
-  order is graded, the others are listed in ``notes``; files without a header
+  order is graded, the others are listed in ``notes``; a ``.py`` comes before
+  any notebook (the .py is what the notebook's save cell writes, the file the
+  teacher asked for; a student who handed in both gets a note saying which
+  was graded); files without a header
   or naming an unknown exercise are listed in ``notes`` and not graded; so are
   files right inside the submissions folder.
 * Only regular files are read: a FIFO, device, socket or symbolic link named
@@ -66,6 +72,7 @@ from dataclasses import dataclass, field
 from ..._validate import as_seed, is_integer
 from .files import NotRegularFile, read_regular, sha256
 from .markers import exercise_name_of
+from .notebooks import is_notebook, read_submission
 
 __all__ = ["grade", "Grades", "GradingInterrupted", "find_submissions", "format_summary", "CSV_COLUMNS",
            "NO_FILE", "NOTE", "results_json_name", "spreadsheet_safe"]
@@ -146,6 +153,10 @@ def _is_hidden(name):
     return name.startswith(".") or name == "__pycache__"
 
 
+def _is_submission(name):
+    return name.endswith(".py") or is_notebook(name)
+
+
 def find_submissions(submissions_dir, registry=None):
     """({student: {exercise: path}}, notes): what ``grade`` would grade, without running anything.
 
@@ -165,7 +176,7 @@ def _find(submissions_dir, registry=None):
     if not os.path.isdir(root):
         raise FileNotFoundError(f"{root}: no such folder (expected one subfolder per student)")
     notes, found = [], {}
-    loose = sorted(e.name for e in os.scandir(root) if e.name.endswith(".py") and not e.is_dir())
+    loose = sorted(e.name for e in os.scandir(root) if _is_submission(e.name) and not e.is_dir())
     if loose:
         notes.append((None, "", f"not graded, not in a student's subfolder: {', '.join(loose)}"))
     students = sorted(e.name for e in os.scandir(root)
@@ -176,8 +187,8 @@ def _find(submissions_dir, registry=None):
         files = []
         for folder, dirs, names in os.walk(top):
             dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
-            files += [os.path.join(folder, n) for n in names if n.endswith(".py") and not _is_hidden(n)]
-        for path in sorted(files):
+            files += [os.path.join(folder, n) for n in names if _is_submission(n) and not _is_hidden(n)]
+        for path in sorted(files, key=lambda p: (is_notebook(p), p)):       # a .py before any notebook
             shown = os.path.relpath(path, root)
             try:
                 name = exercise_name_of(path)
@@ -352,8 +363,11 @@ def grade(submissions_dir, seed, out_dir=None, timeout=None, jobs=None, registry
         flags = {}
         for key, path in copies.items():
             if key[1] in references:
-                with open(path, "rb") as fh:
-                    flag = near_copy(fh.read().decode("utf-8", errors="replace"), references[key[1]])
+                try:
+                    source = read_submission(path).decode("utf-8", errors="replace")
+                except (NotRegularFile, OSError):           # a notebook without an answer: FAILs below
+                    continue
+                flag = near_copy(source, references[key[1]])
                 if flag:
                     flags[key] = flag
 

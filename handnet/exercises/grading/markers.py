@@ -277,9 +277,9 @@ def exercise_name_of(path=None, *, text=None):
     else:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path: expected a file path (str or os.PathLike), got {type(path).__name__}")
-        from .files import read_regular
+        from .notebooks import read_submission          # a notebook: its answer cell
 
-        head = read_regular(path)[:8192].decode("utf-8", errors="replace")
+        head = read_submission(path)[:8192].decode("utf-8", errors="replace")
     if head.startswith("\ufeff"):                  # a UTF-8 byte-order mark
         head = head[1:]
     for line in split_lines(head)[:HEADER_LINES]:

@@ -19,6 +19,10 @@ runs here and decides. Mapping:
     no answer within ``timeout`` seconds   FAIL   'timed out after Ns (an infinite loop?)'
     the child dies (os._exit, a crash)     FAIL   with its exit status or signal
     the file is not a regular file         FAIL   'sigmoid.py is a FIFO (named pipe), not a regular file'
+    a notebook without a readable answer   FAIL   'sigmoid.ipynb is not a notebook: not valid JSON (...)'
+
+A notebook (``.ipynb``) is graded on its answer cell (``notebooks.read_submission``), read as
+JSON data here and run in the child as ``NAME.py``, the file its save cell writes.
 
 Whatever the outcome, the child's whole tree is ended before the result is
 returned. On a FAIL the tail of what the student's code printed follows the
@@ -40,8 +44,9 @@ from ..._system import usable_cpus
 from ..._validate import as_positive, as_positive_int, as_seed, is_integer
 from ..exercise import WrongAnswer
 from ..registry import get_exercise, load_registry
-from .files import NotRegularFile, read_regular
+from .files import NotRegularFile
 from .markers import exercise_name_of
+from .notebooks import python_name, read_submission
 from .session import (DEFAULT_MEMORY, ChildGone, LoadFailed, Refused, StudentError, StudentProcess, end_all,
                       format_student_exception)
 
@@ -100,7 +105,7 @@ def _check_memory(memory):
 
 def _student_file(path):
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected the path of a student's .py file, got {type(path).__name__}")
+        raise TypeError(f"path: expected the path of a student's .py file or notebook, got {type(path).__name__}")
     path = os.fspath(path)
     if not os.path.lexists(path):
         raise FileNotFoundError(f"{path}: no such file")
@@ -156,10 +161,10 @@ def _run(path, exercise, check, seed, timeout, memory, forbid, filename):
     """The check, run here against a proxy of the student's module in a fresh contained child."""
     start = time.perf_counter()
     try:
-        source = read_regular(path)
+        source = read_submission(path)
     except (NotRegularFile, OSError) as exc:
         return _result(exercise, check, "FAIL", str(exc), "", time.perf_counter() - start)
-    process = StudentProcess(source, filename, timeout, memory=memory, forbid=forbid)
+    process = StudentProcess(source, python_name(filename), timeout, memory=memory, forbid=forbid)
     try:
         status, message = _outcome(process, check, seed)
     finally:
@@ -291,9 +296,9 @@ def progress_bar(total, progress=None, desc="checks"):
 def compile_error(path, filename=None):
     """The FAIL message for a file that does not compile (it is compiled here, never run), or is not
     a regular file; None when it compiles. ``filename``: the name shown (default: the base name)."""
-    filename = filename or os.path.basename(os.fspath(path))
+    filename = python_name(filename or os.path.basename(os.fspath(path)))
     try:
-        source = read_regular(path)
+        source = read_submission(path)
     except (NotRegularFile, OSError) as exc:
         return str(exc)
     try:
