@@ -10,6 +10,7 @@
     handnet check FILE ...         a student's self-check: a table and FILE.results.json
     handnet grade DIR --seed N     grade a folder of submissions: grades.csv and a JSON per student
     handnet gradescope NAME... --seed N -o DIR   a Gradescope autograder (autograder.zip)
+    handnet lessons [NAME]         list the lessons, run one, or write them as notebooks (--notebook)
     python -m handnet ...           the same
 
 ``main(argv)`` is the whole program and returns the exit status, so it can
@@ -27,14 +28,14 @@ import sys
 
 from .. import __version__
 from ..training import TrainingDiverged
-from . import classroom, convert, explain, gradcheck, train
+from . import classroom, convert, explain, gradcheck, lessons, train
 from ._common import EXIT_ERROR, EXIT_INTERRUPTED, PROG, HelpFormatter
 
 __all__ = ["main", "build_parser"]
 
 #: The command families, in the order ``handnet --help`` lists their commands. Each module
 #: owns its commands' help, options and implementation, and adds them with register().
-FAMILIES = (train, gradcheck, explain, convert, classroom)
+FAMILIES = (train, gradcheck, explain, convert, classroom, lessons)
 
 DESCRIPTION = """\
 handnet trains small neural networks written by hand in NumPy, for learning
@@ -44,8 +45,9 @@ descent are each a few readable lines of numpy, with nothing hidden.
 From the shell you can train a multilayer perceptron on the 1797 shipped
 8x8 handwritten digits, check backpropagation against numerical
 derivatives, and see which pixels a trained model's outputs depend on.
-For classrooms: hand out gradient-check exercises, let students check
-their work, and grade a folder of submissions, here or on Gradescope.
+For classrooms: hand out gradient-check exercises (as .py files or Jupyter
+notebooks), let students check their work, and grade a folder of
+submissions, here or on Gradescope. The lessons run as scripts or notebooks.
 Everything else is in Python: import handnet as hn."""
 
 EPILOG = """\
@@ -61,6 +63,8 @@ examples:
   handnet check hw1/sigmoid.py               a student's self-check
   handnet grade submissions --seed 7         grade one subfolder per student
   handnet gradescope sigmoid --seed 7 -o gs  a Gradescope autograder for the sigmoid exercise
+  handnet lessons                            list the lessons (stories in code, in teaching order)
+  handnet lessons variance_identity --notebook -o notebooks   one lesson as a Jupyter notebook
 
 Run 'handnet COMMAND --help' for every option of a command."""
 
