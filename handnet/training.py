@@ -39,7 +39,7 @@ from .metrics import accuracy_from_output, labels_from_targets
 __all__ = ["train", "momentum_step", "TrainingDiverged", "TrainingWarning", "DEFAULTS", "STALL_EPOCHS"]
 
 #: hn.train's defaults. With them a [64, 25, 10] sigmoid network reaches >= 95%
-#: held-out accuracy on the shipped digits (tests/test_training.py checks it).
+#: validation accuracy on the shipped digits (tests/test_training.py checks it).
 DEFAULTS = {"epochs": 500, "lr": 2.0, "l2": 0.0, "momentum": 0.0}
 
 #: train warns when, for this many epochs, the training accuracy has stayed at

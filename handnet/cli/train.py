@@ -97,7 +97,7 @@ def register(commands):
                      help="random seed of the train/test split, the initial weights and the minibatch "
                           "order; the same seed gives the same run (default: %(default)s)")
     opt.add_argument("--test-size", type=test_size, default=DEFAULT_TEST_SIZE, metavar="F",
-                     help="share of the digits held out for validation: a fraction in (0, 1) or a number of samples "
+                     help="share of the digits used as the validation set: a fraction in (0, 1) or a number of samples "
                           "(default: %(default)s)")
     out = train.add_argument_group("output")
     out.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
