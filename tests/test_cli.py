@@ -366,7 +366,7 @@ def test_every_option_has_help_text():
                 continue
             assert action.help, f"{p.prog}: {action.option_strings or action.dest} has no help"
     assert set(subparsers) == {"train", "gradcheck", "explain", "convert", "exercises", "assign", "validate", "check",
-                               "grade", "gradescope"}
+                               "grade", "gradescope", "lessons"}
     # and the tests' lists are complete
     for name, options in (("train", TRAIN_OPTIONS), ("gradcheck", GRADCHECK_OPTIONS)):
         declared = {s for a in subparsers[name]._actions for s in a.option_strings if s.startswith("--")}
