@@ -9,13 +9,12 @@ import subprocess
 import sys
 
 from .._text import format_table
+from ..exercises.grading.notebooks import KERNELSPEC
 from ._common import EXIT_OK, add_command, output_folder
 
 #: What to install for --notebook (jupytext), and what each extra module of lessons.REQUIRES comes in.
 NOTEBOOKS_INSTALL = 'pip install "handnet[notebooks]"'
 EXTRA_OF_MODULE = {"sklearn": "interop"}
-#: The kernel a lesson notebook asks for.
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 DESCRIPTION = f"""\
 The lessons: short stories in code that compute, print and plot one idea each

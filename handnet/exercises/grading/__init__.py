@@ -14,4 +14,5 @@
     copies.py    near-copies of the reference solution, by normalised tokens
     files.py     reading a submission: regular files only, never blocking
     gradescope.py  handnet gradescope: the autograder bundle, and the grading it runs there
+    notebooks.py the student's notebook (assign --notebook), its self-check, a handed-in .ipynb read as data
 """
