@@ -69,3 +69,16 @@ def test_the_wheel_holds_every_lesson_file(tmp_path):
     assert any(Path(n).name.startswith("_") and n != "lessons/__init__.py" for n in expected)
     assert expected <= names, f"missing from the wheel: {sorted(expected - names)}"
     assert "handnet/cli/lessons.py" in names and "handnet/exercises/grading/notebooks.py" in names
+
+
+def test_the_readme_test_command_installs_every_extra_the_tests_need():
+    """.ci/run runs the README's test command and refuses one without these extras; each exists in pyproject."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"<!-- ci:test -->\n```bash\n(.*)\n", readme).group(1)
+    extras = set(re.search(r'"\.\[([\w,]+)\]"', command).group(1).split(","))
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    required = set(re.search(r"^for extra in ([\w ]+); do", ci, re.M).group(1).split())
+    assert required == {"test", "interop", "notebooks"} and required <= extras
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for extra in required:
+        assert re.search(rf"^{extra} = \[", pyproject, re.M), extra
