@@ -39,12 +39,9 @@ Write the student's copy of an exercise into a folder:
   README.md   the task with its equations, the functions to write, the
               points per check and the self-check command
 
-  --notebook writes NAME.ipynb instead, for Jupyter, VS Code or Colab: the
-  task as markdown, the answer cell (the same stub, tagged handnet-answer),
-  a self-check cell (saves the answer to NAME.py and runs 'handnet check'
-  on it in a subprocess: the checks never run in the student's kernel) and
-  a cell that saves NAME.py, the file handed in (the notebook itself may be
-  handed in too: check and grade read its answer cell)
+  or, --notebook, NAME.ipynb: the task, the answer cell (the same stub), a
+  self-check cell (runs 'handnet check' in a subprocess, never in the
+  student's kernel) and a cell that saves NAME.py, the file handed in
 
 A file already in the folder with other content (a student's work) is
 never overwritten: the command stops and writes nothing, unless --force,
@@ -71,11 +68,11 @@ examples:
 
 CHECK_DESCRIPTION = f"""\
 Check your solution: run every check of the exercise your file is for (its
-first line, '# handnet exercise: NAME', says which; a notebook from
-'handnet assign NAME --notebook' is checked on its answer cell). Each check runs here
-and calls your functions in a separate, contained process with a time and
-memory limit, so a crash or an endless loop only fails that check. Your
-file may use numpy and the standard library; importing handnet is refused.
+first line, '# handnet exercise: NAME', says which; of a notebook, its
+answer cell is checked). Each check runs here and calls your functions in
+a separate, contained process with a time and memory limit, so a crash or
+an endless loop only fails that check. Your file may use numpy and the
+standard library; importing handnet is refused.
 
 Prints a table (exercise, check, PASS/FAIL/TODO, points, time), explains
 every failure (the worst entry, a hint, or the line of your code that
@@ -111,10 +108,8 @@ max_score, flag, note) and STUDENT.json per student (shaped like
 Gradescope's results.json), each student's as soon as they are done: run
 the same command again after an interruption and the students already
 graded (with unchanged files) are not run again. A notebook (.ipynb) is
-graded on its answer cell, read as JSON (nothing in it runs here); if a
-student hands in NAME.py and NAME.ipynb, the .py is graded (the file the
-notebook's save cell writes) and the notebook is a note. Every note printed (a
-file without a header, a second file for an exercise, a file of an
+graded on its answer cell, read as JSON; beside NAME.py, the .py is graded
+and the notebook noted. Every note printed (a file without a header, a second file for an exercise, a file of an
 exercise not graded...) is also a NOTE row of grades.csv and in that
 student's JSON."""
 
