@@ -319,7 +319,6 @@ if __name__ == "__main__":
 # trials told before it, a resumed search produces *exactly* the table an uninterrupted one
 # would have. Python writes each float with the shortest text that reads back to the same
 # bits, and pandas reads it back exactly, so nothing is lost on the way through the file.
-
 #
 # The code of the journal is plumbing and lives in `lessons/_hyperparameter_search_journal.py`:
 # `write_trials` (the atomic CSV write), `read_trials` (which checks the table it reads) and
@@ -690,10 +689,10 @@ if __name__ == "__main__":
 # %% [markdown]
 # ### The post's swapped arguments
 #
-# The post's `graddesc` takes the learning rate and
-# `max_init_x` in one order, and issue 12 reports that the post's objective passes them in the
-# other. Nothing fails: the search then samples the *learning rate* from Real(0, 10) and the
-# starting range from (1e-10, 1). We run that mistake too and count what it does.
+# The post's `graddesc` takes the learning rate and `max_init_x` in one order, and issue 12
+# reports that the post's objective passes them in the other. Nothing fails: the search then
+# samples the *learning rate* from Real(0, 10) and the starting range from (1e-10, 1). We run
+# that mistake too and count what it does.
 
 
 # %%
