@@ -61,8 +61,9 @@ if __name__ == "__main__":
 # %% [markdown]
 # The three maps, their inverse, and the random searcher. (Checking that a space is well formed,
 # `check_space`, and the CSV plumbing of section 4 live in `lessons/_hyperparameter_search_journal.py`.)
-# Below, the first proposals for the space searched in section 3: each is the unit point $u$ that
-# `ask()` drew, mapped through the three kinds of dimension.
+# Below, the first proposals for the space searched in section 3, and their unit coordinates mapped
+# back by `to_unit`: the $u$ that `ask()` drew, except for an integer, whose $u$ comes back as the
+# middle of its cell.
 
 # %%
 def from_unit(space, u):
