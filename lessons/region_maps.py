@@ -40,8 +40,7 @@ import pandas as pd
 import handnet as hn
 from lessons import crafting_by_hand as recipe
 from lessons._common import start
-from lessons._region_maps_plots import (IMAGE, plot_agreement, plot_class_by_method, plot_experiment_1,
-                                        plot_region_maps, scale_per_method)
+from lessons._region_maps_plots import IMAGE, plot_agreement, plot_class_by_method, plot_experiment_1, plot_region_maps
 
 if __name__ == "__main__":
     run = start("region_maps")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
