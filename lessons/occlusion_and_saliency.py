@@ -14,16 +14,16 @@ Run from the project root:  python -m lessons.occlusion_and_saliency  [--quick] 
 # `hn.datasets.make_delivery_times` generates made-up food-delivery orders with two such
 # answers (the formulas are `hn.datasets.DELIVERY_TARGETS`, printed below). In the
 # **positive control** the delivery time depends on Distance alone, 4 minutes per km, plus
-# noise. In the **nonlinear control** it depends on four fields,
-# none linearly: busy against idle couriers, a dinner-rush bump in the hour, and a saturating
-# effect of the number of items. Every other field is independent noise. A method that fails
-# a control cannot be trusted on real tables; one that passes has not been proven right, but
-# it has passed a test it could have failed.
+# noise. In the **nonlinear control** it depends on four fields, none linearly: busy against
+# idle couriers, a dinner-rush bump in the hour, and a saturating effect of the number of
+# items. Every other field is independent noise. A method that fails a control cannot be
+# trusted on real tables; one that passes has not been proven right, but it has passed a test
+# it could have failed.
 #
 # A row is made of *fields*, and a field may be several columns: the store number is 4 binary
-# columns, the hour and the weekday are each a point on a circle $(\sin, \cos)$, 2 columns. A person reasons about
-# fields; the network sees 16 columns. Attributions come per column, so at the end we add
-# them back up per field.
+# columns, the hour and the weekday are each a point on a circle $(\sin, \cos)$, 2 columns.
+# A person reasons about fields; the network sees 16 columns. Attributions come per column,
+# so at the end we add them back up per field.
 
 # %%
 import numpy as np
@@ -52,7 +52,7 @@ if __name__ == "__main__":
 #
 # `load_control` (in `lessons/_occlusion_and_saliency_data.py`) generates 2000 orders of a
 # control, holds a quarter of them out for testing and standardises every column (next
-# section). Here are the fields and the columns each one spans.
+# section). The cell loads both controls and shows the fields and the columns each one spans.
 
 # %%
 if __name__ == "__main__":
@@ -70,7 +70,8 @@ if __name__ == "__main__":
 # ## Standardise, then train
 #
 # Each column is standardised with the training rows' mean and standard deviation,
-# $z_j = (x_j - \mu_j)/\sigma_j$, so that $z_j = 0$ means "an average order" in every column.
+# $z_j = (x_j - \mu_j)/\sigma_j$ (`standardise`, applied by `load_control` above), so that
+# $z_j = 0$ means "an average order" in every column.
 # That choice is what makes the baseline below meaningful. The target is standardised too,
 # and that matters: fed in hours ($y/60$) instead, the same recipe reached only $R^2 = 0.81$
 # on the nonlinear control when we measured it. The network: one hidden layer of 16 tanh
@@ -160,6 +161,12 @@ if __name__ == "__main__":
                           occlusion_maps(nets["positive"][0], first.X_test[:1]).items()},
                          index=pd.Index(field_of, name="column's field"))
     run.table(order.round(3), title="Positive control, first test order: the occlusion of each column")
+    distance = dict(hn.datasets.field_slices(first.fields))["Distance"].start
+    d, w1, w4 = distance, order["w = 1"].to_numpy(), order["w = 4"].to_numpy()
+    run.say(f"""With w = 1 Distance's column stands out ({w1[d]:.3f}; every other column's |value| is at
+        most {np.max(np.abs(np.delete(w1, d))):.3f}). With w = 4 the three columns after it get
+        {np.min(w4[d + 1:d + 4]):.3f} to {np.max(w4[d + 1:d + 4]):.3f}: a wide window shares one column's drop with
+        its neighbours (measured below, in the section on windows).""")
 
 
 # %% [markdown]
@@ -384,7 +391,6 @@ if __name__ == "__main__":
     margins = pd.DataFrame({c: normalised_margins(maps[c], splits[c].fields, splits[c].relevant)
                             for c in CONTROLS})
     run.table(margins.round(2), title="Control margins before and after scaling each row to max 1:")
-    distance = dict(hn.datasets.field_slices(first.fields))["Distance"].start
     near, far = noise_share(maps["positive"]["occlusion w=1"], first.X_test, distance)
     parts = "; ".join(
         f"{c}: {margins.at['combined', c]:.2f} against {margins.at['occlusion, rows scaled', c]:.2f} "
