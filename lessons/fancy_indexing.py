@@ -56,7 +56,6 @@ def digit_probabilities(epochs=5, seed=0):
 
 
 if __name__ == "__main__":
-    number_fast, number_loop = (20, 1) if run.quick else (200, 5)
     epochs = 5
     net, X, y, P = digit_probabilities(epochs)
     n, K = P.shape
@@ -140,6 +139,7 @@ if __name__ == "__main__":
     run.expect("P[:, y] is (n, n) and its diagonal is P[np.arange(n), y]",
                wrong.shape == (n, n) and np.array_equal(np.diag(wrong), gather_fancy(P, y)))
 
+    number_fast, number_loop = (20, 1) if run.quick else (200, 5)
     t = time_gathers(P, y, number_fast, number_loop)
     run.say(f"""
         Timed once, side by side, for the {n} rows: the fancy index takes {t['fancy'] * 1e6:.1f} us,
