@@ -34,7 +34,7 @@ import numpy as np
 
 import handnet as hn
 from lessons._common import start
-from lessons.sensitivity_analysis import plot_digit_rows
+from lessons._sensitivity_analysis_plots import plot_digit_rows
 
 IMAGE_SHAPE = (8, 8)
 OCCLUSION_WINDOW = (2, 2)
