@@ -28,6 +28,7 @@ Run from the project root:  python -m lessons.explain_any_model [--out DIR] [--q
 #   through `clf.predict_proba`.
 
 # %%
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import warnings
 
 import numpy as np

@@ -33,6 +33,7 @@ Run from the project root:  python -m lessons.jacobian_cost [--out DIR] [--quick
 # growing $D$ and extrapolates it to a 256 × 256 image.
 
 # %%
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import contextlib
 import os
 import time
@@ -106,12 +107,13 @@ if __name__ == "__main__":
 # conclusions from. Fast calls are repeated within a round so that each timed
 # stretch is long enough for the clock.
 #
-# One more precaution: the timings run with one BLAS thread. `python -m lessons.<name>`
-# asks for that before NumPy loads (see lessons/__init__.py); in a notebook or
-# an interactive session the `threadpoolctl` package, when installed, does it
-# here (it is not a handnet dependency). On a busy machine OpenBLAS's threads wait for one another, and we have seen that
-# turn a 0.35 ms Jacobian into 30 ms: that would measure the machine's load,
-# not the method.
+# One more precaution: the timings run with one BLAS thread. Importing `lessons`
+# asks for that before NumPy loads (see lessons/__init__.py; this lesson's first
+# cell does it first); in an interactive session that had loaded NumPy already,
+# the `threadpoolctl` package, when installed, does it here (it is not a handnet
+# dependency). On a busy machine OpenBLAS's threads wait for one another, and we
+# have seen that turn a 0.35 ms Jacobian into 30 ms: that would measure the
+# machine's load, not the method.
 
 # %%
 def one_blas_thread():

@@ -28,6 +28,7 @@ Run from the project root:  python -m lessons.sensitivity_analysis [--out DIR] [
 # saturated the output is, and what a large change does.
 
 # %%
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import numpy as np
 
 import handnet as hn

@@ -21,6 +21,7 @@ Run from the project root:  python -m lessons.stable_softmax  [--quick] [--out D
 # `handnet/costs.py`) computes the stable forms.
 
 # %%
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import numpy as np
 import pandas as pd
 
