@@ -38,13 +38,21 @@ from lessons._image_regions import (DIAGONAL_TOLERANCE, IMAGE_SHAPE, MIN_ELONGAT
                                     quadrant_shares, region_share)
 from lessons._sensitivity_analysis_readings import (class_rows, difference_maps, hole_enrichment,  # noqa: F401
                                                     normalised, post_readings)
-from lessons._sensitivity_analysis_plots import (plot_difference_maps, plot_digit_rows, plot_fading,  # noqa: F401
+from lessons._sensitivity_analysis_plots import (plot_difference_maps, plot_digit_rows, plot_fading,
                                                  plot_saturation)
 
 if __name__ == "__main__":
     run = start("sensitivity_analysis")
 
 
+# %% [markdown]
+# ## The network
+#
+# 784 inputs, 64 sigmoid hidden units, a softmax over the ten classes, trained by
+# minibatch gradient descent with momentum on 80% of the digits; the other 1,000
+# are the test digits whose maps we draw and measure.
+
+# %%
 def train_mnist_network(epochs=20, seed=0):
     """MLP([784, 64, 10], softmax output) trained on 80% of the shipped MNIST digits.
 
