@@ -19,12 +19,12 @@ Run from the project root:  python -m lessons.sqrt_estimation  [--quick] [--out 
 
 # %%
 import math
-import numbers
 
 import numpy as np
 import pandas as pd
 
 from lessons._common import new_figure, start
+from lessons._sqrt_estimation_checks import as_scalar_or_array
 
 if __name__ == "__main__":
     run = start("sqrt_estimation")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
@@ -49,47 +49,6 @@ _INT64_SAFE = 2 ** 62
 # We also keep the excess $t = x - b^2$, with $0 \le t < 2b + 1$, computed exactly.
 
 # %%
-def _describe(x):
-    return f"{type(x).__name__} {x!r}"[:100]
-
-
-def _as_scalar_or_array(x):
-    """Validate x (real, finite, >= 0). Returns ("int", int) | ("float", float) | ("array", ndarray)."""
-    if isinstance(x, np.ndarray) and x.ndim == 0:
-        x = x[()]
-    if isinstance(x, (bool, np.bool_)):
-        raise ValueError(f"x: expected a real number >= 0, got {_describe(x)}")
-    if isinstance(x, numbers.Integral):
-        if x < 0:
-            raise ValueError(f"x: expected a real number >= 0, got the negative value {x}")
-        return "int", int(x)
-    if isinstance(x, numbers.Real):
-        value = float(x)
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"x: expected a finite real number >= 0, got {x!r}")
-        return "float", value
-    if isinstance(x, (str, bytes)) or x is None or not isinstance(x, (list, tuple, np.ndarray)):
-        raise ValueError(f"x: expected a real number >= 0 or an array of them, got {_describe(x)}")
-    try:
-        arr = np.asarray(x)
-        if arr.dtype.kind not in "iuf":
-            if arr.dtype.kind in "bcSUV":
-                raise TypeError(arr.dtype)
-            arr = arr.astype(np.float64)          # e.g. a list mixing ints and floats
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"x: expected real numbers >= 0, got {_describe(x)}") from None
-    if arr.dtype.kind == "f":
-        arr = arr.astype(np.float64, copy=False)
-        bad = ~np.isfinite(arr) | (arr < 0)
-    else:
-        bad = arr < 0
-    if np.any(bad):
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"x: expected finite real numbers >= 0, got {arr[where]} at index "
-                         f"{where[0] if len(where) == 1 else where}")
-    return "array", arr
-
-
 def split_at_square(x):
     """x = b^2 + t with b = floor(sqrt(x)) a whole number and 0 <= t < 2b + 1.
 
@@ -99,7 +58,7 @@ def split_at_square(x):
     too big, which moves the estimates below by less than one rounding (a relative 1/(2 b^2) < 2^-63).
     Negative, NaN, infinite or non-numeric x raises ValueError naming x.
     """
-    kind, value = _as_scalar_or_array(x)
+    kind, value = as_scalar_or_array(x)
     if kind == "int":
         b = math.isqrt(value)
         return b, value - b * b
@@ -228,7 +187,7 @@ def newton_step(x, guess):
 
 
 if __name__ == "__main__":
-    whole = np.arange(2, 101)  # the whole numbers 2..100 (not "numbers": that is the stdlib module)
+    whole = np.arange(2, 101)  # the whole numbers 2..100
     b_numbers = floor_sqrt(whole)
     via_newton = newton_step(whole, b_numbers)
     via_taylor = tangent_line(whole, b_numbers ** 2)
