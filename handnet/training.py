@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate as V
+from ._system import blas_threads_for, limit_blas_threads
 from .backprop import _cost_and_gradient, _cost_terms_and_gradient
 from .costs import cost_terms, prepare, resolve_cost
 from .metrics import accuracy_from_output, labels_from_targets
@@ -205,6 +206,12 @@ def _stuck(history, chance, lr, mu, stretch=STALL_EPOCHS):
     return f"training looks stuck at epoch {history.last_epoch}: {what}; {cause}"
 
 
+def step_multiply_adds(net, rows):
+    """Multiply-adds of one training step's matrix products on ``rows`` rows: z_l = a_{l-1} W_l,
+    dJ/dW_l = a_{l-1}^T delta_l and delta_l W_l^T, about 3 rows sum_l n_{l-1} n_l."""
+    return 3 * rows * sum(n_in * n_out for n_in, n_out in net.shapes)
+
+
 def _check_l2(l2, lr, mu, m):
     """Refuse a penalty whose weight decay alone diverges: each step multiplies W by about
     (1 - lr*l2/m), and with momentum mu that iteration is stable only for lr*l2/m < 2(1 + mu)."""
@@ -241,6 +248,10 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     first value) for STALL_EPOCHS / (1 - momentum) epochs; it names the likely
     cause. TrainingDiverged is raised when the cost becomes inf or NaN; an l2
     whose weight decay alone diverges (lr*l2/m >= 2(1 + momentum)) is refused.
+
+    BLAS threads: a step with fewer than ONE_THREAD_BELOW multiply-adds (digits-size) runs on
+    one BLAS thread, larger ones on every core, unless OPENBLAS_NUM_THREADS (or OMP_/MKL_)
+    is set (handnet._system.blas_threads_for).
 
     Ctrl-C is caught and training stops at the end of the current step; a
     second Ctrl-C stops at once and rolls back to the last recorded epoch.
@@ -283,8 +294,10 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     snapshot = theta.copy()          # the parameters described by the last history row
     bar = _progress_bar(epochs, progress)
     interrupted = warned = False
+    rows = m if batch_size is None else min(batch_size, m)
+    threads = blas_threads_for(step_multiply_adds(net, rows))
     try:
-        with stop, np.errstate(over="ignore", invalid="ignore"):
+        with stop, np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(threads):
             for epoch, fit in epochs_run:
                 val_fit = _evaluate(net, Xv, Yv, 0.0, cost_name, classifier) if validation is not None else None
                 row = history.record(epoch, fit, val_fit)
