@@ -40,13 +40,14 @@ class Workspace:
     zs[l], acts[l + 1], deltas[l]   (rows, n_l) for weight layer l; acts[0] is the input
     ones (rows,), penalty[l] (n_{l-1}, n_l)
     inputs (rows, n_0), targets (rows, K)   the gathered minibatch, when ``gather``
-    order, transposed                       the memory layout and gradient form chosen
+    order, transposed                       the memory layout and gradient form: chosen
+                                            from ``rows`` unless given ("C"/"F", bool)
     """
 
-    def __init__(self, net, rows, gather=False):
+    def __init__(self, net, rows, gather=False, order=None, transposed=None):
         self.rows = rows
-        self.order = "F" if rows >= F_ORDER_FROM else "C"
-        self.transposed = rows >= TRANSPOSED_GRADIENT_FROM
+        self.order = ("F" if rows >= F_ORDER_FROM else "C") if order is None else order
+        self.transposed = rows >= TRANSPOSED_GRADIENT_FROM if transposed is None else transposed
         sizes = net.layer_sizes
 
         def array(n):
