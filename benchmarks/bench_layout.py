@@ -67,13 +67,7 @@ def run_child(args):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    if args.child:
-        run_child(args)
-        return 0
-    T.run_settings(os.path.abspath(__file__), [(t.strip(), "default") for t in args.threads.split(",")],
-                   T.strip_options(argv, ("--threads",)))
-    return 0
+    return T.main_over_threads(__file__, argv, parse_args, run_child)
 
 
 if __name__ == "__main__":
