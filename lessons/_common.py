@@ -1,34 +1,54 @@
 """What every lesson shares: its command line, its output folder, PASS/FAIL lines and figures.
 
-A lesson module ends with
+A lesson is one percent-format file that is a script and a notebook at once. It reads top to
+bottom as the story: a markdown cell of prose, then the code cell that computes that step and
+prints its numbers, then the next prose cell. Functions are defined at the top level of the cell
+where they are first needed (so tests can import them); the cells that *run* the story are
+guarded by ``if __name__ == "__main__":``, which is true under ``python -m lessons.NAME`` and in
+a Jupyter kernel, and false when a test imports the module::
 
-    def main(argv=None):
-        run = start("taylor_series", __doc__, argv)   # parses --out DIR and --quick
-        run.say(f"e^1 from 8 terms: {value:.6f}")
-        run.expect("ln coefficients about 1 are 0, 1, -1/2, 1/3", ok, detail)
-        run.claim("the post's reading holds", holds, detail)  # a FAIL here is a finding, exit stays 0
-        run.figure(fig, "partial_sums.png")          # written atomically into run.out
-        return run.finish()                           # 0 if every expectation passed, else 1
+    # %%
+    from lessons._common import start
+    if __name__ == "__main__":
+        run = start("taylor_series")         # parses --out DIR and --quick; in Jupyter: no argv
+
+    # %% [markdown]
+    # ## The coefficients ...
+
+    # %%
+    def taylor_coefficients(...): ...        # importable: tests use it
 
     if __name__ == "__main__":
-        raise SystemExit(main())
+        run.say(f"e^1 from 8 terms: {value:.6f}")
+        run.expect("ln coefficients about 1 are 0, 1, -1/2, 1/3", ok, detail)
+        run.claim("the post's reading holds", holds, detail)  # a FAIL here is a finding
+        run.figure(fig, "partial_sums.png")   # saved as PNG; shown inline in a notebook
 
-Figures are built as ``matplotlib.figure.Figure`` objects (no pyplot, so no
-GUI backend is ever needed) and saved as PNG files into ``lesson-output/<name>/``
-by default. ``--quick`` (or the environment variable HANDNET_LESSON_QUICK=1)
+    # %%
+    if __name__ == "__main__":
+        run.end()    # summary; as a script, exits 0 if every expectation passed, else 1
+
+Figures are built as ``matplotlib.figure.Figure`` objects (no pyplot, so no GUI backend is ever
+needed), saved as PNG files into ``lesson-output/<name>/`` by default and, in a notebook,
+displayed under the cell. ``--quick`` (or the environment variable HANDNET_LESSON_QUICK=1,
+which also works for a notebook's kernel, or ``start(name, quick=True)`` in the first cell)
 shrinks training and timing so that the tests can run every lesson in seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib.util
 import inspect
 import os
 import re
+import sys
 import textwrap
 from pathlib import Path
 
-__all__ = ["start", "LessonRun", "QUICK_ENV", "CLAIM_TAG", "new_figure", "wrap_paragraphs"]
+__all__ = ["start", "LessonRun", "QUICK_ENV", "CLAIM_TAG", "new_figure", "wrap_paragraphs", "in_notebook",
+           "lesson_docstring"]
 
 #: Set this environment variable to 1 to run every lesson in quick mode.
 QUICK_ENV = "HANDNET_LESSON_QUICK"
@@ -55,6 +75,21 @@ def wrap_paragraphs(text, width=WIDTH):
         else:
             out.append(textwrap.fill(" ".join(paragraph.split()), width))
     return "\n\n".join(out)
+
+
+def in_notebook():
+    """True inside a Jupyter (IPython) kernel: figures are then shown inline and argv is not parsed."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def lesson_docstring(name):
+    """The module docstring of lessons/NAME.py, read from its source without importing (running) it."""
+    spec = importlib.util.find_spec(f"lessons.{name}")
+    if spec is None or not spec.origin:
+        return ""
+    return ast.get_docstring(ast.parse(Path(spec.origin).read_text(encoding="utf-8"))) or ""
 
 
 def _quick_from_environment():
@@ -133,6 +168,10 @@ class LessonRun:
         path = save_figure(fig, self.path(filename))
         self.written.append(Path(path))
         print(f"wrote {path}")
+        if in_notebook():
+            from IPython.display import Image, display
+
+            display(Image(filename=str(path)))
         return Path(path)
 
     def finish(self):
@@ -150,9 +189,24 @@ class LessonRun:
         print(f"\n{self.name}: all {total} expectations passed; figures in {self.out}/")
         return 0
 
+    def end(self):
+        """The lesson's last cell: print the summary (finish()); as a script, exit with its status.
 
-def start(name, doc, argv=None):
-    """Parse the lesson's command line (--out DIR, --quick) and print its title; return a LessonRun."""
+        In a notebook the kernel keeps running (a SystemExit there would show as an error)."""
+        status = self.finish()
+        if not in_notebook():
+            raise SystemExit(status)
+        return status
+
+
+def start(name, doc=None, argv=None, quick=None):
+    """Parse the lesson's command line (--out DIR, --quick) and print its title; return a LessonRun.
+
+    doc: the title text (default: the lesson's module docstring, read from its file). argv: the
+    arguments (default: sys.argv[1:], except in a notebook, whose kernel's own arguments are not
+    the lesson's). quick: True/False overrides --quick and the environment variable.
+    """
+    doc = lesson_docstring(name) if doc is None else doc
     first_line = (doc or name).strip().splitlines()[0]
     parser = argparse.ArgumentParser(
         prog=f"python -m lessons.{name}",
@@ -164,8 +218,11 @@ def start(name, doc, argv=None):
                         help="folder for the PNG figures (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="shrink training and timing so the lesson runs in a few seconds")
+    if argv is None and in_notebook():
+        argv = []
     args = parser.parse_args(argv)
-    quick = args.quick or _quick_from_environment()
+    if quick is None:
+        quick = args.quick or _quick_from_environment()
     run = LessonRun(name, args.out, quick)
     title = f"Lesson: {name}" + ("  [quick mode]" if quick else "")
     print(title)

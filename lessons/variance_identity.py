@@ -33,6 +33,9 @@ import pandas as pd
 
 from lessons._common import new_figure, start
 
+if __name__ == "__main__":
+    run = start("variance_identity")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
+
 
 # %% [markdown]
 # ## The two forms, written as they read
@@ -73,6 +76,16 @@ def relative_error(value, reference):
     return abs(float(value) - reference) / abs(reference)
 
 
+if __name__ == "__main__":
+    n = 20_000 if run.quick else 200_000
+    z = np.random.default_rng(0).standard_normal(n)
+    for mean in (1.0, 1e4):
+        x = (mean + z).astype(np.float32)
+        run.say(f"""float32 data, n = {n}, sd 1, mean {mean:g}: the shortcut gives {variance_shortcut(x):.6g},
+            the two-pass form {variance_two_pass(x):.6g}; the variance of the stored values is
+            {reference_variance(x):.6g}.""")
+
+
 # %% [markdown]
 # ## Why the shortcut breaks: cancellation
 #
@@ -102,6 +115,17 @@ def predicted_shortcut_error(mean, sd, dtype):
     return u * (1 + (np.asarray(mean, dtype=np.float64) / sd) ** 2)
 
 
+if __name__ == "__main__":
+    spacing = float(np.spacing(np.float32(1e4) ** 2))
+    run.say(f"""Why, in one number: at mean 1e4, E[X^2] is about 1e8, and neighbouring float32 numbers
+        near 1e8 are {spacing:g} apart. Each of E[X^2] and (EX)^2 is rounded to that grid before they are
+        subtracted, so an answer near 1 cannot come out right: the variance is smaller than the
+        spacing of the numbers it is computed from. In float64 the spacing near 1e16 (mean 1e8) is
+        {float(np.spacing(1e16)):g}, the same situation. The prediction u (1 + (mean/sd)^2) is
+        {predicted_shortcut_error(1e4, 1.0, np.float32):.1f} for float32 at mean 1e4 and
+        {predicted_shortcut_error(1e8, 1.0, np.float64):.1f} for float64 at mean 1e8.""")
+
+
 # %% [markdown]
 # ## The fix: shift the data first
 #
@@ -125,6 +149,13 @@ def variance_shifted(x, shift=None):
     x = np.asarray(x)
     K = x.flat[0] if shift is None else x.dtype.type(shift)
     return variance_shortcut(x - K)
+
+
+if __name__ == "__main__":
+    x = (1e4 + z).astype(np.float32)
+    run.say(f"""The same float32 data at mean 1e4, shifted by its first value: the one-pass form now gives
+        {variance_shifted(x):.6g} against {reference_variance(x):.6g} (relative error
+        {relative_error(variance_shifted(x), reference_variance(x)):.1e}).""")
 
 
 # %% [markdown]
@@ -161,13 +192,100 @@ def variance_sweep(means, dtype, n, seed=0):
     return pd.DataFrame(rows).set_index("mean")
 
 
+if __name__ == "__main__":
+    sweeps = {"float64": variance_sweep(10.0 ** np.arange(0, 8.01, 0.25), np.float64, n),
+              "float32": variance_sweep(10.0 ** np.arange(0, 6.01, 0.25), np.float32, n)}
+    shown = [1.0, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8]
+    for name, frame in sweeps.items():
+        view = frame.loc[[m for m in shown if m in frame.index]]
+        table = pd.DataFrame({"shortcut value": view["shortcut E[X^2]-(EX)^2"].map("{:.6g}".format)})
+        for label in METHODS:
+            table[label] = view[f"{label} rel err"].map("{:.1e}".format)
+        table["predicted u(1+mean^2)"] = [f"{v:.1e}" for v in predicted_shortcut_error(view.index, 1.0, name)]
+        run.table(table, title=f"{name}, n = {n} values with sd 1: the shortcut's value and each method's "
+                               f"relative error (true variance ~ {view['reference'].iloc[0]:.4f}):")
+
+
+# %% [markdown]
+# ## What the sweep shows
+#
+# First the shortcut: its error should follow the prediction $u (1 + \mu^2/\sigma^2)$ and reach
+# 100% (and negative variances) where that prediction reaches 1. Then the two-pass form and
+# `np.var`, which should stay near the rounding of one float64 (or float32) operation, and the
+# shifted shortcut.
+
+# %%
+if __name__ == "__main__":
+    f64, f32 = sweeps["float64"], sweeps["float32"]
+    short, two, shifted = "shortcut E[X^2]-(EX)^2", "two-pass E[(X-EX)^2]", "shifted shortcut"
+    eps32 = np.finfo(np.float32).eps
+    negatives32 = f32.index[f32[short] < 0]
+    negatives64 = f64.index[f64[short] < 0]
+    run.say(f"""The shortcut's error follows the prediction u (1 + mean^2): in float64 it is
+        {f64.loc[1e4, short + ' rel err']:.0e} at mean 1e4 and {f64.loc[1e8, short + ' rel err']:.1f} at 1e8
+        (value {f64.loc[1e8, short]:g}); in float32 already {f32.loc[1e3, short + ' rel err']:.0%} at mean 1000
+        and {f32.loc[1e4, short + ' rel err']:.1f} at 1e4 (value {f32.loc[1e4, short]:g}). It returned a negative
+        variance for {len(negatives32)} of {len(f32)} means in float32 (the first at {negatives32.min() if len(negatives32) else float('nan'):g})
+        and {len(negatives64)} of {len(f64)} in float64.""")
+    x6 = (1e6 + z).astype(np.float32)
+    var64_err = relative_error(np.var(x6, dtype=np.float64), reference_variance(x6))
+    run.say(f"""The two-pass form stays accurate: at most {f64[two + ' rel err'].max():.1e} in float64 up to
+        mean 1e8, and in float32 {f32.loc[:1e5, two + ' rel err'].max():.1e} up to 1e5, degrading only as
+        (u mean)^2 to {f32.loc[1e6, two + ' rel err']:.1e} at 1e6 (the computed float32 mean is itself off by about
+        u * mean). np.var computes exactly this two-pass formula (largest difference from ours:
+        {max((f32['np.var'] - f32[two]).abs().max(), (f64['np.var'] - f64[two]).abs().max()):.1e}); np.var(x, dtype=np.float64)
+        accumulates float32 data in float64 and brings the error at mean 1e6 down to {var64_err:.1e}. Shifting by the first value fixes even the one-pass form:
+        in float32 its error is at most {f32[shifted + ' rel err'].max():.1e} at every mean, in float64
+        {f64[shifted + ' rel err'].max():.1e}.""")
+
+
+# %% [markdown]
+# ## Checking it
+#
+# The lesson's claims, as checks: the shortcut's error grows like $\mu^2$ (slope 2 on log-log
+# axes), is the predicted size, and destroys float32; the two-pass form, `np.var` and the shift
+# do not.
+
+# %%
 def loglog_slope(x, y):
     """Least-squares slope of log y against log x."""
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
+
+if __name__ == "__main__":
+    fit = (f64[short + " rel err"] > 1e-13) & (f64[short + " rel err"] < 1e-2)
+    slope = loglog_slope(f64.index[fit], f64.loc[fit, short + " rel err"])
+    run.expect("float64 shortcut error grows like mean^2 (log-log slope within 0.5 of 2)",
+               abs(slope - 2) < 0.5, f"slope {slope:.2f} over {int(fit.sum())} means")
+    # Compare with the prediction where it is meaningful: above float64's rounding floor and below 0.1
+    # (past that the answer is pure noise, and its relative error saturates near 1 or beyond).
+    ratios = []
+    for name, frame in sweeps.items():
+        predicted = predicted_shortcut_error(frame.index, 1.0, name)
+        usable = (predicted >= 1e-12) & (predicted <= 0.1)
+        ratios.append(frame[short + " rel err"].to_numpy()[usable] / predicted[usable])
+    ratios = np.concatenate(ratios)
+    typical = float(np.exp(np.mean(np.log(np.maximum(ratios, 1e-300)))))
+    run.expect("shortcut error never exceeds 30 u(1 + mean^2) and is typically that size (geometric mean of "
+               "the ratio within 1/10..10)", ratios.max() < 30 and 1 / 10 < typical < 10,
+               f"{ratios.size} means, largest ratio {ratios.max():.1f}, geometric mean {typical:.2f}")
+    run.expect("float32 shortcut blows up: relative error >= 50% for every mean >= 1e4, with negative variances",
+               (f32.loc[1e4:, short + " rel err"] >= 0.5).all() and len(negatives32) > 0,
+               f"{len(negatives32)} negative")
+    run.expect("float64 two-pass and np.var stay within 1e-12 of the reference up to mean 1e8",
+               f64[two + " rel err"].max() < 1e-12 and f64["np.var rel err"].max() < 1e-12)
+    run.expect("float32 two-pass error is at least 100 times smaller than the shortcut's for means >= 100",
+               (f32.loc[100:, two + " rel err"] * 100 < f32.loc[100:, short + " rel err"]).all())
+    run.expect("shifting by a data value fixes float32: relative error < 10 eps32 at every mean",
+               (f32[shifted + " rel err"] < 10 * eps32).all(), f"largest {f32[shifted + ' rel err'].max():.1e}")
+
+
 # %% [markdown]
 # ## Figure
+#
+# The whole sweep in one picture: relative error against the mean, per dtype and method, with the
+# prediction dashed.
 
 # %%
 def plot_relative_errors(sweeps, floor=1e-17):
@@ -202,84 +320,10 @@ def plot_relative_errors(sweeps, floor=1e-17):
     return fig
 
 
-# %% [markdown]
-# ## Running the lesson
+if __name__ == "__main__":
+    run.figure(plot_relative_errors(sweeps), "relative_error_vs_mean.png")
+
 
 # %%
-
-
-def main(argv=None):
-    run = start("variance_identity", __doc__, argv)
-    n = 20_000 if run.quick else 200_000
-    sweeps = {"float64": variance_sweep(10.0 ** np.arange(0, 8.01, 0.25), np.float64, n),
-              "float32": variance_sweep(10.0 ** np.arange(0, 6.01, 0.25), np.float32, n)}
-    shown = [1.0, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8]
-    for name, frame in sweeps.items():
-        view = frame.loc[[m for m in shown if m in frame.index]]
-        table = pd.DataFrame({"shortcut value": view["shortcut E[X^2]-(EX)^2"].map("{:.6g}".format)})
-        for label in METHODS:
-            table[label] = view[f"{label} rel err"].map("{:.1e}".format)
-        table["predicted u(1+mean^2)"] = [f"{v:.1e}" for v in predicted_shortcut_error(view.index, 1.0, name)]
-        run.table(table, title=f"{name}, n = {n} values with sd 1: the shortcut's value and each method's "
-                               f"relative error (true variance ~ {view['reference'].iloc[0]:.4f}):")
-
-    f64, f32 = sweeps["float64"], sweeps["float32"]
-    short, two, shifted = "shortcut E[X^2]-(EX)^2", "two-pass E[(X-EX)^2]", "shifted shortcut"
-    eps32 = np.finfo(np.float32).eps
-    negatives32 = f32.index[f32[short] < 0]
-    negatives64 = f64.index[f64[short] < 0]
-    run.say(f"""The shortcut's error follows the prediction u (1 + mean^2): in float64 it is
-        {f64.loc[1e4, short + ' rel err']:.0e} at mean 1e4 and {f64.loc[1e8, short + ' rel err']:.1f} at 1e8
-        (value {f64.loc[1e8, short]:g}); in float32 already {f32.loc[1e3, short + ' rel err']:.0%} at mean 1000
-        and {f32.loc[1e4, short + ' rel err']:.1f} at 1e4 (value {f32.loc[1e4, short]:g}). It returned a negative
-        variance for {len(negatives32)} of {len(f32)} means in float32 (the first at {negatives32.min() if len(negatives32) else float('nan'):g})
-        and {len(negatives64)} of {len(f64)} in float64.""")
-    spacing = float(np.spacing(np.float32(1e4) ** 2))
-    run.say(f"""Why, in one number: at mean 1e4, E[X^2] is about 1e8, and neighbouring float32 numbers
-        near 1e8 are {spacing:g} apart. Each of E[X^2] and (EX)^2 is rounded to that grid before they are
-        subtracted, so an answer near 1 cannot come out right: the variance is smaller than the
-        spacing of the numbers it is computed from. In float64 the spacing near 1e16 (mean 1e8) is
-        {float(np.spacing(1e16)):g}, the same situation.""")
-    x6 = (1e6 + np.random.default_rng(0).standard_normal(n)).astype(np.float32)
-    var64_err = relative_error(np.var(x6, dtype=np.float64), reference_variance(x6))
-    run.say(f"""The two-pass form stays accurate: at most {f64[two + ' rel err'].max():.1e} in float64 up to
-        mean 1e8, and in float32 {f32.loc[:1e5, two + ' rel err'].max():.1e} up to 1e5, degrading only as
-        (u mean)^2 to {f32.loc[1e6, two + ' rel err']:.1e} at 1e6 (the computed float32 mean is itself off by about
-        u * mean). np.var computes exactly this two-pass formula (largest difference from ours:
-        {max((f32['np.var'] - f32[two]).abs().max(), (f64['np.var'] - f64[two]).abs().max()):.1e}); np.var(x, dtype=np.float64)
-        accumulates float32 data in float64 and brings the error at mean 1e6 down to {var64_err:.1e}. Shifting by the first value fixes even the one-pass form:
-        in float32 its error is at most {f32[shifted + ' rel err'].max():.1e} at every mean, in float64
-        {f64[shifted + ' rel err'].max():.1e}.""")
-
-    fit = (f64[short + " rel err"] > 1e-13) & (f64[short + " rel err"] < 1e-2)
-    slope = loglog_slope(f64.index[fit], f64.loc[fit, short + " rel err"])
-    run.expect("float64 shortcut error grows like mean^2 (log-log slope within 0.5 of 2)",
-               abs(slope - 2) < 0.5, f"slope {slope:.2f} over {int(fit.sum())} means")
-    # Compare with the prediction where it is meaningful: above float64's rounding floor and below 0.1
-    # (past that the answer is pure noise, and its relative error saturates near 1 or beyond).
-    ratios = []
-    for name, frame in sweeps.items():
-        predicted = predicted_shortcut_error(frame.index, 1.0, name)
-        usable = (predicted >= 1e-12) & (predicted <= 0.1)
-        ratios.append(frame[short + " rel err"].to_numpy()[usable] / predicted[usable])
-    ratios = np.concatenate(ratios)
-    typical = float(np.exp(np.mean(np.log(np.maximum(ratios, 1e-300)))))
-    run.expect("shortcut error never exceeds 30 u(1 + mean^2) and is typically that size (geometric mean of "
-               "the ratio within 1/10..10)", ratios.max() < 30 and 1 / 10 < typical < 10,
-               f"{ratios.size} means, largest ratio {ratios.max():.1f}, geometric mean {typical:.2f}")
-    run.expect("float32 shortcut blows up: relative error >= 50% for every mean >= 1e4, with negative variances",
-               (f32.loc[1e4:, short + " rel err"] >= 0.5).all() and len(negatives32) > 0,
-               f"{len(negatives32)} negative")
-    run.expect("float64 two-pass and np.var stay within 1e-12 of the reference up to mean 1e8",
-               f64[two + " rel err"].max() < 1e-12 and f64["np.var rel err"].max() < 1e-12)
-    run.expect("float32 two-pass error is at least 100 times smaller than the shortcut's for means >= 100",
-               (f32.loc[100:, two + " rel err"] * 100 < f32.loc[100:, short + " rel err"]).all())
-    run.expect("shifting by a data value fixes float32: relative error < 10 eps32 at every mean",
-               (f32[shifted + " rel err"] < 10 * eps32).all(), f"largest {f32[shifted + ' rel err'].max():.1e}")
-
-    run.figure(plot_relative_errors(sweeps), "relative_error_vs_mean.png")
-    return run.finish()
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()
