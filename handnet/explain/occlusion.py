@@ -24,8 +24,13 @@ pre-activation is
 
 a product of the window's few features with their rows of W_1, instead of a
 full (D x n_1) product per window. Only the layers above the first run
-forward for each window. All windows of a chunk of rows are one batch;
-chunks keep memory bounded and run on one thread per CPU core.
+forward for each window, and an element-wise output layer only for the
+explained unit t. All windows of a batch of rows are computed at once, in
+working arrays small enough to stay in a core's cache and reused by every
+batch (activations in place); the rows are shared out to one thread per
+core, NumPy's element-wise loops running on each without the GIL, while
+BLAS is held to one thread so that its spinning threads do not take the
+cores from handnet's.
 """
 
 from __future__ import annotations
@@ -35,8 +40,8 @@ import math
 import numpy as np
 
 from .. import _validate as V
-from .._system import limit_blas_threads, threads_set_by_user, usable_cpus
-from .gradients import for_each_chunk, resolve_targets, row_chunks
+from .._system import blas_threads_for, limit_blas_threads, threads_set_by_user, usable_cpus
+from .gradients import for_each_chunk, matmul_work, resolve_targets, row_chunks
 
 __all__ = ["occlusion", "window_grid", "window_counts", "normalize_max", "NORMALIZE"]
 
@@ -128,8 +133,11 @@ def occlusion(net, X, target, window, stride=1, baseline=0.0, image_shape=None, 
                       else V.as_positive_int(chunk_size, "chunk_size"))
     workers = occlusion_workers(N, rows_per_batch, workers)
 
-    # handnet's own threads share the cores, so OpenBLAS's may not spin against them
-    with limit_blas_threads(1 if workers > 1 and not threads_set_by_user() else None):
+    # handnet's own threads share the cores, so OpenBLAS's may not spin against them;
+    # on one thread BLAS gets the threads that pay for the size (the user's setting wins)
+    blas = (None if threads_set_by_user() else 1) if workers > 1 else blas_threads_for(
+        matmul_work(net, N, P))
+    with limit_blas_threads(blas):
         zs, acts = net.forward_pass(X, check=False)
         t = resolve_targets(net, X, target, output=acts[-1])
         y_t = acts[-1][np.arange(N), t]
