@@ -126,10 +126,10 @@ def _second_derivatives(net, X, target, wrt, chunk_size, combine, shape):
     t = resolve_targets(net, X, target)
     N, D = X.shape
     out = np.zeros((N,) + shape)
-    width = max(net.layer_sizes[1:])
-    per_row = (D + 2) * width * 3 + int(np.prod(shape))
-    # forward, two backward passes, and a backward pass per unit of each hidden layer (J_l)
-    with blas_threads_for_rows(net, N, 3 + width):
+    per_row = (D + 2) * max(net.layer_sizes[1:]) * 3 + int(np.prod(shape))
+    # forward, two backward passes, the sandwiches, and one backward pass per unit of each
+    # hidden layer above the first (J_1 = W_1.T costs nothing)
+    with blas_threads_for_rows(net, N, 4 + sum(net.layer_sizes[2:-1])):
         for rows in row_chunks(N, per_row, chunk_size):
             for J, C in curvature_terms(net, X[rows], t[rows], wrt):
                 out[rows] += combine(J, C)
