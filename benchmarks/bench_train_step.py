@@ -70,17 +70,23 @@ def parse_args(argv=None):
 # The problem and the contenders
 # ----------------------------------------------------------------------------
 
-def make_problem(N, sizes, seed=0):
-    """Random inputs in [0, 1] (N, n_0), random labels one-hot (N, K), a fresh sigmoid net."""
+def make_data(N, sizes, seed=0):
+    """A fresh sigmoid net, random inputs in [0, 1] (N, n_0) and random labels (N,) of K classes."""
     import numpy as np
 
     import handnet as hn
-    from handnet.costs import prepare
 
     rng = np.random.default_rng(seed)
     X = rng.uniform(0.0, 1.0, size=(N, sizes[0]))
     y = rng.integers(0, sizes[-1], size=N)
-    net = hn.MLP(sizes, hidden="sigmoid", output="sigmoid", seed=seed)
+    return hn.MLP(sizes, hidden="sigmoid", output="sigmoid", seed=seed), X, y
+
+
+def make_problem(N, sizes, seed=0):
+    """make_data with the labels one-hot (N, K), as handnet's step takes them."""
+    from handnet.costs import prepare
+
+    net, X, y = make_data(N, sizes, seed)
     X, Y, _ = prepare(net, X, y, 0.0)
     return net, X, Y
 

@@ -52,17 +52,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def problem(N, sizes, seed=0):
-    import numpy as np
-
-    import handnet as hn
-
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(0.0, 1.0, size=(N, sizes[0]))
-    y = rng.integers(0, sizes[-1], size=N)
-    return hn.MLP(sizes, seed=seed), X, y
-
-
 def torch_loop(net, X, y, epochs, lr, batch_size=None, seed=0):
     """A closure running the torch float64 loop from net's weights; returns (history, weights).
 
@@ -169,7 +158,7 @@ def run_child(args):
           "step size (handnet._system.blas_threads_for) unless OPENBLAS_NUM_THREADS is set")
     results = {"env": env, "full": [], "minibatch": []}
     for N, sizes in FULL_SIZES[:2] if args.quick else FULL_SIZES:
-        net, X, y = problem(N, sizes)
+        net, X, y = B.make_data(N, sizes)
         epochs = 3 if args.quick else 10 if N <= 5000 else 4
         hn_run, torch_run = handnet_loop(net, X, y, epochs, 2.0), torch_loop(net, X, y, epochs, 2.0)
         agree = check_agree(hn_run, torch_run, f"{N} x {sizes}, {epochs} full-batch epochs")
@@ -194,7 +183,7 @@ def run_child(args):
         results["full"].append(entry)
     if not args.skip_minibatch:
         N, sizes = (6000, [784, 128, 10]) if args.quick else MINIBATCH
-        net, X, y = problem(N, sizes)
+        net, X, y = B.make_data(N, sizes)
         for batch in BATCHES:
             hn_run = handnet_loop(net, X, y, 2, 0.5, batch_size=batch)
             torch_run = torch_loop(net, X, y, 2, 0.5, batch_size=batch)

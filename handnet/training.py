@@ -21,21 +21,19 @@ returned with ``history.attrs["interrupted"] = True``.
 
 from __future__ import annotations
 
-import itertools
 import signal
 import sys
 import threading
 import warnings
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from . import _validate as V
 from ._system import blas_threads_for, limit_blas_threads
-from ._workspace import HISTORY_CHUNK, WorkspaceCache
-from .backprop import _cost_terms_and_gradient
-from .costs import data_cost, l2_penalty, prepare, resolve_cost
+from ._epochs import evaluate, full_batch_epochs, minibatch_epochs
+from ._workspace import WorkspaceCache
+from .costs import prepare, resolve_cost
 from .metrics import labels_from_targets
 
 __all__ = ["train", "momentum_step", "TrainingDiverged", "TrainingWarning", "DEFAULTS", "STALL_EPOCHS",
@@ -82,87 +80,6 @@ def momentum_step(theta, velocity, grad, lr, mu, work=None):
     velocity *= mu
     velocity -= step
     np.add(theta, velocity, out=theta)
-
-
-class Fit(NamedTuple):
-    """How well the current parameters fit one data set: J = loss + penalty."""
-
-    loss: float          # J_data, the data term of the cost (cross-entropy or quadratic)
-    penalty: float       # (lambda / (2m)) sum W^2 for the training set; 0 for validation data
-    accuracy: float      # fraction of rows classified right; None for regression
-
-
-def _correct(output, labels):
-    """How many rows of the output activations (r, K) predict their label (r,): the argmax
-    for K > 1, a_L >= 0.5 for one unit (as metrics.accuracy_from_output)."""
-    predicted = np.argmax(output, axis=1) if output.shape[1] > 1 else output[:, 0] >= 0.5
-    return int(np.count_nonzero(predicted == labels))
-
-
-def _evaluate(net, X, Y, labels, l2, cost_name, cache):
-    """The Fit of the current parameters on (X, Y): a forward pass in chunks of HISTORY_CHUNK
-    rows through the workspaces of ``cache``; labels (m,) for classifiers, else None."""
-    m = X.shape[0]
-    loss, correct = 0.0, 0
-    for start in range(0, m, HISTORY_CHUNK):
-        rows = slice(start, start + HISTORY_CHUNK)
-        ws = cache.get(len(X[rows]))
-        zs, acts = net.forward_pass(X[rows], check=False, out=(ws.zs, ws.acts), work=ws.deltas)
-        loss += data_cost(cost_name, zs[-1], acts[-1], Y[rows], m=m)
-        if labels is not None:
-            correct += _correct(acts[-1], labels[rows])
-    return Fit(loss, l2_penalty(net.weights, l2, m), None if labels is None else correct / m)
-
-
-# ----------------------------------------------------------------------------
-# One generator per mode: yield (epoch, Fit of the parameters after that many epochs), then step
-# ----------------------------------------------------------------------------
-
-def _full_batch_epochs(net, X, Y, labels, l2, cost_name, step):
-    """Full-batch gradient descent: one pass over all of X gives the fit of theta_e (yielded) and
-    the gradient for the step to theta_{e+1}. One workspace serves every epoch; X is copied
-    once into the workspace's memory order (the first layer's two products are then as fast as
-    the others'; the copy is one pass over X, each epoch makes several)."""
-    grad = np.empty(net.n_params)
-    ws = WorkspaceCache(net).get(X.shape[0])
-    X = np.asarray(X, order=ws.order)
-    for epoch in itertools.count():
-        terms, _, output = _cost_terms_and_gradient(net, X, Y, l2, cost_name, out=grad, ws=ws)
-        yield epoch, Fit(terms[0], terms[1], None if labels is None else _correct(output, labels) / len(labels))
-        step(grad)
-
-
-def _minibatch_epochs(net, X, Y, labels, l2, cost_name, step, batch_size, rng, stop, running, history_cache):
-    """Minibatch descent: each epoch visits the rows in a new random order, batch_size at a time;
-    a batch of b rows uses lambda * b / m, so the penalty's gradient is (lambda/m) W as in full batch.
-    Each batch is gathered into a reused workspace (no copy of X). Epoch 0 and, unless
-    ``running``, every epoch are described by an exact pass (_evaluate); with ``running`` an
-    epoch's row is the mean of its minibatches' losses and accuracies, each computed before the
-    batch's step, and the penalty at the epoch's end.
-    Returns early (mid-epoch) when ``stop`` is requested; train then rolls that epoch back."""
-    m = X.shape[0]
-    grad = np.empty(net.n_params)
-    batches = WorkspaceCache(net, gather=True)
-    yield 0, _evaluate(net, X, Y, labels, l2, cost_name, history_cache)
-    for epoch in itertools.count(1):
-        order = rng.permutation(m)
-        loss, correct = 0.0, 0
-        for start in range(0, m, batch_size):
-            batch = order[start:start + batch_size]
-            ws = batches.get(len(batch))
-            xb, yb = ws.gather(X, Y, batch)
-            (batch_loss, _), _, output = _cost_terms_and_gradient(net, xb, yb, l2 * len(batch) / m, cost_name,
-                                                                  out=grad, ws=ws)
-            if running:
-                loss += batch_loss * len(batch) / m
-                correct += 0 if labels is None else _correct(output, labels[batch])
-            step(grad)
-            if stop.requested:
-                return
-        if running:
-            yield epoch, Fit(loss, l2_penalty(net.weights, l2, m), None if labels is None else correct / m)
-        else:
-            yield epoch, _evaluate(net, X, Y, labels, l2, cost_name, history_cache)
 
 
 # ----------------------------------------------------------------------------
@@ -340,9 +257,9 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     labels_v = labels_from_targets(Yv) if validation is not None and classifier else None
     stop = _InterruptFlag()
     if batch_size is None or batch_size >= m:
-        epochs_run = _full_batch_epochs(net, X, Y, labels, l2, cost_name, step)
+        epochs_run = full_batch_epochs(net, X, Y, labels, l2, cost_name, step)
     else:
-        epochs_run = _minibatch_epochs(net, X, Y, labels, l2, cost_name, step, batch_size, rng, stop, running,
+        epochs_run = minibatch_epochs(net, X, Y, labels, l2, cost_name, step, batch_size, rng, stop, running,
                                        history_cache)
     records = _History(lr=lr, l2=l2, batch_size=batch_size, momentum=mu, cost=cost_name,
                        history=history)
@@ -354,7 +271,7 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     try:
         with stop, np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(threads):
             for epoch, fit in epochs_run:
-                val_fit = (_evaluate(net, Xv, Yv, labels_v, 0.0, cost_name, history_cache)
+                val_fit = (evaluate(net, Xv, Yv, labels_v, 0.0, cost_name, history_cache)
                            if validation is not None else None)
                 row = records.record(epoch, fit, val_fit)
                 snapshot[...] = theta

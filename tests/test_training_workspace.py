@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import handnet as hn
 from conftest import HIDDEN_STACKS, OUTPUT_COSTS, assert_within, gamma, random_problem
-from handnet import _workspace, training
+from handnet import _epochs, _workspace
 from handnet._workspace import Workspace
 from handnet.backprop import _cost_terms_and_gradient
 from handnet.costs import prepare
@@ -116,7 +116,7 @@ def test_train_gives_the_plain_loop_s_history_and_parameters(batch_size, l2, mu,
     if force_layout:
         monkeypatch.setattr(_workspace, "F_ORDER_FROM", 1)
         monkeypatch.setattr(_workspace, "TRANSPOSED_GRADIENT_FROM", 1)
-        monkeypatch.setattr(training, "HISTORY_CHUNK", 16)
+        monkeypatch.setattr(_epochs, "HISTORY_CHUNK", 16)
     net, X, y = random_problem([5, 6, 4, 3], ["tanh", "sigmoid"], "softmax", "softmax_cross_entropy", 90, 3)
     X, Y, _ = prepare(net, X, y, l2)
     ref = net.copy()
