@@ -193,14 +193,8 @@ def occlusion_semantics(occlusion, torch, captum_attr):
         print()
 
 
-def finite_difference_jacobian(net, X, h=1e-5, features=None):
-    """Central differences (N, K, D): two forward passes of all rows per input feature."""
-    import numpy as np
-
-    N, D = X.shape
-    features = range(D) if features is None else features
-    K = net.layer_sizes[-1]
-    J = np.zeros((N, K, D))
+def shifted_outputs(net, X, h, features):
+    """For each feature j: (j, f(X with column j + h), f(X with column j - h)), all rows at once."""
     Xw = X.copy()
     for j in features:
         xj = Xw[:, j].copy()
@@ -209,27 +203,33 @@ def finite_difference_jacobian(net, X, h=1e-5, features=None):
         Xw[:, j] = xj - h
         fm = net.predict_proba(Xw)
         Xw[:, j] = xj
+        yield j, fp, fm
+
+
+def finite_difference_jacobian(net, X, h=1e-5, features=None):
+    """Central differences (N, K, D): two forward passes of all rows per input feature."""
+    import numpy as np
+
+    N, D = X.shape
+    J = np.zeros((N, net.layer_sizes[-1], D))
+    for j, fp, fm in shifted_outputs(net, X, h, range(D) if features is None else features):
         J[:, :, j] = (fp - fm) / (2 * h)
     return J
 
 
 def finite_difference_hessian_diag(net, X, t, h=1e-3):
-    """Second central differences (N, D): d2 y_t / dx_j^2 ~ (y_t(x + h e_j) - 2 y_t(x) + y_t(x - h e_j)) / h^2,
-    two forward passes of all rows per input feature. Its error is about h^2/12 |y''''| from the
-    truncation plus 4 eps |y| / h^2 from the rounding: near 1e-7 for outputs in (0, 1) at h = 1e-3."""
+    """Second central differences (N, D), two forward passes of all rows per input feature:
+
+        d2 y_t / dx_j^2 ~ (y_t(x + h e_j) - 2 y_t(x) + y_t(x - h e_j)) / h^2
+
+    Its error is about h^2/12 |d4 y_t / dx_j^4| from the truncation plus 4 eps |y_t| / h^2
+    from the rounding: near 1e-7 for outputs in (0, 1) at h = 1e-3."""
     import numpy as np
 
     N, D = X.shape
     rows = np.arange(N)
     y = net.predict_proba(X)[rows, t]
     H = np.zeros((N, D))
-    Xw = X.copy()
-    for j in range(D):
-        xj = Xw[:, j].copy()
-        Xw[:, j] = xj + h
-        fp = net.predict_proba(Xw)[rows, t]
-        Xw[:, j] = xj - h
-        fm = net.predict_proba(Xw)[rows, t]
-        Xw[:, j] = xj
-        H[:, j] = (fp - 2.0 * y + fm) / (h * h)
+    for j, fp, fm in shifted_outputs(net, X, h, range(D)):
+        H[:, j] = (fp[rows, t] - 2.0 * y + fm[rows, t]) / (h * h)
     return H
