@@ -1,4 +1,5 @@
-"""The references bench_explain.py checks handnet against before timing anything.
+"""The references bench_explain.py checks handnet against before timing anything, and its
+small helpers (optional imports, timing with pauses, ratio cells).
 
 The same network in torch, the comparison that refuses to time two sides that
 disagree, Captum's Occlusion written as a plain loop (and Captum with its last
@@ -7,10 +8,50 @@ division in float64), the awkward occlusion cases, and central finite difference
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 
 import _timing as T
+
+# ----------------------------------------------------------------------------
+# Optional imports
+# ----------------------------------------------------------------------------
+
+def optional_import(name):
+    try:
+        return importlib.import_module(name), None
+    except Exception as exc:  # ImportError, or a broken install
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def explain_function(name):
+    """hn.explain.<name>, or None with a message if it is not (yet) there."""
+    mod, err = optional_import("handnet.explain")
+    if mod is None:
+        print(f"  handnet.explain not importable ({err}): skipped")
+        return None
+    fn = getattr(mod, name, None)
+    if fn is None:
+        print(f"  handnet.explain.{name} does not exist: skipped")
+    return fn
+
+
+def fmt_ratio(r):
+    med, mn = r
+    return f"{med:.3g} [{mn:.3g}]"
+
+
+def timed(funcs, repeats, seconds=0.25):
+    """Interleaved times with each contender called often enough to fill ~``seconds`` per round.
+
+    Before each contender's block _timing pauses (the previous contender's BLAS and OpenMP
+    threads stop spinning) and makes one untimed call (its own threads wake up); a contender
+    slow enough to fill a round with one call is not warmed twice."""
+    number = {name: T.calls_for(f, seconds) for name, f in funcs.items()}   # one call each: a warm-up
+    warm = {name: int(n > 1) for name, n in number.items()}
+    return T.interleaved_times(funcs, repeats, number, warmup=0, warm=warm), number
+
 
 # ----------------------------------------------------------------------------
 # The same network in torch
