@@ -48,6 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--threads", default=None, help="comma-separated BLAS thread settings; default 'default,1'")
     p.add_argument("--repeats", type=int, default=None, help="rounds of interleaved timing")
     p.add_argument("--skip-minibatch", action="store_true", help="only the full-batch comparison")
+    p.add_argument("--skip-full-batch", action="store_true", help="only the minibatch comparison")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -157,7 +158,7 @@ def run_child(args):
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); hn.train picks its BLAS threads per "
           "step size (handnet._system.blas_threads_for) unless OPENBLAS_NUM_THREADS is set")
     results = {"env": env, "full": [], "minibatch": []}
-    for N, sizes in FULL_SIZES[:2] if args.quick else FULL_SIZES:
+    for N, sizes in [] if args.skip_full_batch else FULL_SIZES[:2] if args.quick else FULL_SIZES:
         net, X, y = B.make_data(N, sizes)
         epochs = 3 if args.quick else 10 if N <= 5000 else 4
         hn_run, torch_run = handnet_loop(net, X, y, epochs, 2.0), torch_loop(net, X, y, epochs, 2.0)
