@@ -43,3 +43,21 @@ def test_limit_blas_threads_applies_and_restores():
     with S.limit_blas_threads(None):
         assert blas_threads() == before
     np.ones((2, 2)) @ np.ones((2, 2))          # BLAS still works after the limit is lifted
+
+
+def test_explanations_restore_the_blas_threads(no_thread_variables):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from handnet.explain.gradients import matmul_work
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+
+    net = hn.MLP([16, 5, 3], seed=0)
+    X = np.random.default_rng(0).uniform(size=(7, 16))
+    assert matmul_work(net, 7, 4) == 7 * 4 * (16 * 5 + 5 * 3)
+    before = blas_threads()
+    hn.explain.jacobian(net, X)
+    hn.explain.input_hessian_diag(net, X)
+    hn.explain.input_gradient(net, X)
+    hn.explain.occlusion(net, X, 0, (2, 2), image_shape=(4, 4), workers=2)
+    assert blas_threads() == before
