@@ -36,9 +36,8 @@ import pandas as pd
 import handnet as hn
 from handnet.plots import plot_confusion_matrix
 from lessons._common import start
-from lessons._crafting_by_hand_plumbing import (  # noqa: F401 (the published table, for tests)
-    NOTEBOOK_COLUMNS, PUBLISHED_BEST, PUBLISHED_ROWS, PUBLISHED_SHOWN, describe_confusions, dimensions_of,
-    handnet_way, hyperparameter_log, plot_costs, plot_examples, plot_scatter, published_beside_ours,
+from lessons._crafting_by_hand_plumbing import (
+    NOTEBOOK_COLUMNS, PUBLISHED_BEST, PUBLISHED_SHOWN, describe_confusions, handnet_way, hyperparameter_log, plot_costs, plot_examples, plot_scatter, published_beside_ours,
     published_table, side_by_side, spearman, split_side_by_side, train_noting_warnings, write_csv)
 
 DS_VOLUME = 1.00            # share of the data used at all
@@ -301,12 +300,10 @@ def train_notebook(X, Y, pairs, settings=((ALPHA, LAMBDA_T),), steps=STEPS):
 
 if __name__ == "__main__":
     published = published_table()
-    notebook_rows = [row for row, p in published.iterrows() if p["dims"] == DIMENSIONS]
-    faithful_row = next(row for row in notebook_rows
-                        if (published.at[row, "alpha"], published.at[row, "lambda_t"]) == (ALPHA, LAMBDA_T))
-    notebook_rows.remove(faithful_row)
-    notebook_rows.insert(0, faithful_row)                       # the faithful setting first
-    settings = [(float(published.at[row, "alpha"]), float(published.at[row, "lambda_t"])) for row in notebook_rows]
+    same_net = published[published["dims"].map(DIMENSIONS.__eq__)]
+    settings_of = {row: (float(p["alpha"]), float(p["lambda_t"])) for row, p in same_net.iterrows()}
+    notebook_rows = sorted(settings_of, key=lambda row: settings_of[row] != (ALPHA, LAMBDA_T))  # faithful first
+    faithful_row, settings = notebook_rows[0], [settings_of[row] for row in notebook_rows]
     t0 = time.perf_counter()
     trained, all_costs = train_notebook(X_train, Y_train, pairs0, settings, steps=steps)
     by_hand_s = time.perf_counter() - t0

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import handnet as hn
+from lessons import _crafting_by_hand_plumbing as P
 from lessons import crafting_by_hand as C
 from lessons import gradient_checking as G
 from conftest import assert_gradients_close, central_difference
@@ -165,12 +166,12 @@ def test_notebook_confusion_matrix_is_11_by_11_with_an_empty_first_row_and_colum
 
 
 def test_published_rows_are_the_notebooks_seven():
-    assert len(C.PUBLISHED_ROWS) == 7
-    best = max(C.PUBLISHED_ROWS, key=lambda row: row[5])
-    assert best[5] == C.PUBLISHED_BEST and (best[3], best[4]) == (2.0, 0.010)
-    shown = [row for row in C.PUBLISHED_ROWS if (row[3], row[4]) == (C.ALPHA, C.LAMBDA_T)]
-    assert len(shown) == 1 and shown[0][5] == C.PUBLISHED_SHOWN
-    assert C.dimensions_of(4, 120) == [400, 120, 120, 10] and C.dimensions_of(3, 14) == C.DIMENSIONS
+    assert len(P.PUBLISHED_ROWS) == 7
+    best = max(P.PUBLISHED_ROWS, key=lambda row: row[5])
+    assert best[5] == P.PUBLISHED_BEST and (best[3], best[4]) == (2.0, 0.010)
+    shown = [row for row in P.PUBLISHED_ROWS if (row[3], row[4]) == (C.ALPHA, C.LAMBDA_T)]
+    assert len(shown) == 1 and shown[0][5] == P.PUBLISHED_SHOWN
+    assert P.dimensions_of(4, 120) == [400, 120, 120, 10] and P.dimensions_of(3, 14) == C.DIMENSIONS
 
 
 def test_settings_trained_side_by_side_equal_each_trained_alone():
@@ -188,9 +189,9 @@ def test_settings_trained_side_by_side_equal_each_trained_alone():
         np.testing.assert_allclose(costs[k], expected, rtol=1e-12)
         np.testing.assert_allclose(C.flat(together[k]), C.flat([(t[1:], t[0]) for t in thetas]),
                                    rtol=0, atol=1e-12)
-    wide, block = C.side_by_side(pairs, 3)
+    wide, block = P.side_by_side(pairs, 3)
     assert wide[0][0].shape == (6, 12) and wide[1][0].shape == (12, 9) and not wide[1][0][block == 0].any()
-    np.testing.assert_array_equal(C.flat(C.split_side_by_side(wide, 3)[2]), C.flat(pairs))
+    np.testing.assert_array_equal(C.flat(P.split_side_by_side(wide, 3)[2]), C.flat(pairs))
 
 
 @pytest.mark.parametrize("counts, expected", [
@@ -203,7 +204,7 @@ def test_settings_trained_side_by_side_equal_each_trained_alone():
                                         "largest count, 2 each: a true 0 read as 1, a true 2 read as 0."),
 ])
 def test_the_confusion_sentence_says_only_what_the_counts_show(counts, expected):
-    assert C.describe_confusions(np.array(counts)).startswith(expected)
+    assert P.describe_confusions(np.array(counts)).startswith(expected)
 
 
 def test_the_lesson_writes_the_notebooks_csv_beside_handnets(tmp_path):
@@ -214,9 +215,9 @@ def test_the_lesson_writes_the_notebooks_csv_beside_handnets(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "FAIL" not in proc.stdout
     log = pd.read_csv(out / "hyperparameters.csv")
-    assert list(log.columns[:10]) == C.NOTEBOOK_COLUMNS
+    assert list(log.columns[:10]) == P.NOTEBOOK_COLUMNS
     published = log[log["source"] == "notebook (published)"]
-    assert sorted(published["accuracy"]) == sorted(row[5] for row in C.PUBLISHED_ROWS)
+    assert sorted(published["accuracy"]) == sorted(row[5] for row in P.PUBLISHED_ROWS)
     ours = log[log["source"] == "handnet"]
     assert len(ours) == 6 and (ours["steps"] == C.QUICK_STEPS).all()          # quick: no 120-120 network
     assert ours["accuracy"].between(0, 100).all() and np.isfinite(ours["cost_vd"]).all()
