@@ -1,7 +1,7 @@
 """Crafting a neural network by hand: the blog notebook's exact recipe on 5,000 real 20x20 digits.
 
 Run from the project root:  python -m lessons.crafting_by_hand [--quick] [--out DIR]
-(the full run trains ten networks, about 15 s; figures and hyperparameters.csv go to DIR)
+(the full run trains eleven networks, six of them side by side; figures and hyperparameters.csv go to DIR)
 """
 
 # %% [markdown]
