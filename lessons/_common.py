@@ -73,7 +73,7 @@ def wrap_paragraphs(text, width=WIDTH):
         if any(_LAYOUT_LINE.match(line) for line in lines):
             out.append(paragraph)
         else:
-            out.append(textwrap.fill(" ".join(paragraph.split()), width))
+            out.append(textwrap.fill(" ".join(paragraph.split()), width, break_on_hyphens=False))
     return "\n\n".join(out)
 
 

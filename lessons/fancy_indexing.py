@@ -31,7 +31,17 @@ from handnet import activations as hn_act
 from handnet import costs as hn_costs
 from lessons._common import new_figure, start
 
+if __name__ == "__main__":
+    run = start("fancy_indexing")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
 
+
+# %% [markdown]
+# ## The matrix to index
+#
+# P: the softmax outputs of a small network trained for a few epochs on the shipped 8 x 8
+# digits, one row per digit and one column per class, and y the labels.
+
+# %%
 def digit_probabilities(epochs=5, seed=0):
     """A softmax network [64, 25, 10] trained briefly on the shipped digits
     (minibatches of 32, lr 0.5, momentum 0.9).
@@ -43,6 +53,17 @@ def digit_probabilities(epochs=5, seed=0):
     hn.train(net, X, y, epochs=epochs, lr=0.5, batch_size=32, momentum=0.9, seed=seed,
              progress=False)
     return net, X, y, net.predict_proba(X)
+
+
+if __name__ == "__main__":
+    epochs = 5
+    net, X, y, P = digit_probabilities(epochs)
+    n, K = P.shape
+    run.say(f"""
+        P: the softmax outputs of a [64, 25, 10] network trained for {epochs} epochs (minibatches)
+        on the {n} shipped digits, shape {P.shape}; y: the labels, shape {y.shape}.
+        Row 0 has label {y[0]} and P[0, {y[0]}] = {P[0, y[0]]:.4f}.
+        """)
 
 
 # %% [markdown]
@@ -101,6 +122,32 @@ def time_gathers(P, idx, number_fast, number_loop, repeat=3):
             "loop": float(np.median(slow)) / number_loop}
 
 
+if __name__ == "__main__":
+    ways = {"P[np.arange(n), y]": gather_fancy(P, y),
+            "np.take_along_axis": gather_take_along_axis(P, y),
+            "np.ravel_multi_index": gather_flat(P, y),
+            "Python loop": gather_loop(P, y)}
+    run.say(f"The mean probability of the true class is {ways['P[np.arange(n), y]'].mean():.4f}.")
+    same = all(np.array_equal(v, ways["P[np.arange(n), y]"]) for v in ways.values())
+    run.expect("the gather built three ways (and by a loop) gives identical arrays", same,
+               ", ".join(f"{k} {v.shape}" for k, v in ways.items()))
+    wrong = P[:, y]
+    run.say(f"""
+        The mistake P[:, y] has shape {wrong.shape} ({wrong.nbytes / 1e6:.1f} MB instead of
+        {ways['Python loop'].nbytes / 1e3:.1f} kB); its diagonal is the gather.
+        """)
+    run.expect("P[:, y] is (n, n) and its diagonal is P[np.arange(n), y]",
+               wrong.shape == (n, n) and np.array_equal(np.diag(wrong), gather_fancy(P, y)))
+
+    number_fast, number_loop = (20, 1) if run.quick else (200, 5)
+    t = time_gathers(P, y, number_fast, number_loop)
+    run.say(f"""
+        Timed once, side by side, for the {n} rows: the fancy index takes {t['fancy'] * 1e6:.1f} us,
+        the Python loop {t['loop'] * 1e6:.0f} us, {t['loop'] / t['fancy']:.0f} times longer
+        (median of 3 repeats; the exact ratio depends on the machine and its load).
+        """)
+
+
 # %% [markdown]
 # ## 2. Gathering with coordinate pairs
 #
@@ -132,6 +179,22 @@ def gather_pairs_flat(P, coords):
     return P.ravel()[np.ravel_multi_index(coords.T, P.shape)]
 
 
+if __name__ == "__main__":
+    coords = np.argwhere(P > 0.5)
+    pairs = {"P[coords[:, 0], coords[:, 1]]": gather_pairs_columns(P, coords),
+             "P[tuple(coords.T)]": gather_pairs_tuple(P, coords),
+             "P.ravel()[np.ravel_multi_index(coords.T, P.shape)]": gather_pairs_flat(P, coords)}
+    mask = P[P > 0.5]
+    run.say(f"""
+        np.argwhere(P > 0.5) gives coords of shape {coords.shape}: the (row, class) pairs of the
+        {len(coords)} confident predictions; the first three are {coords[:3].tolist()}.
+        P[coords] would have shape {P[coords].shape}: whole rows, not {len(coords)} numbers.
+        """)
+    run.expect("the three coordinate-pair gathers agree with each other and with P[P > 0.5]",
+               len(mask) > 0 and all(np.array_equal(v, mask) for v in pairs.values()),
+               f"{len(mask)} values")
+
+
 # %% [markdown]
 # ## 3. Scatter: the gather turned around, and the repeated-index pitfall
 #
@@ -147,6 +210,9 @@ def gather_pairs_flat(P, coords):
 # `np.add.at(counts, idx, 1)` is unbuffered: every occurrence adds. For counts
 # and weighted sums over one axis, `np.bincount(idx, weights=w, minlength=K)`
 # gives the same result and is faster.
+#
+# We count how many digits the network predicts as each class, `pred = argmax(P, axis=1)`,
+# with all three, and draw the three counts side by side.
 
 # %%
 def scatter_add_plus_equals(idx, values, size):
@@ -168,6 +234,44 @@ def scatter_add_bincount(idx, values, size):
     return np.bincount(idx, weights=np.broadcast_to(values, idx.shape), minlength=size)
 
 
+def plot_scatter_counts(counts):
+    """Grouped bars of the per-class counts from the three scatter-adds.  Returns the Figure."""
+    fig = new_figure((8.0, 4.0))
+    ax = fig.subplots()
+    k = np.arange(len(counts))
+    width = 0.8 / counts.shape[1]
+    for c, name in enumerate(counts.columns):
+        x = k + (c - (counts.shape[1] - 1) / 2) * width
+        bars = ax.bar(x, counts[name], width, label=name)
+        ax.bar_label(bars, labels=[f"{v:.0f}" for v in counts[name]], fontsize=6, padding=1)
+    ax.set_ylim(0, counts.to_numpy().max() * 1.35)
+    ax.set_xticks(k)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("number of digits")
+    ax.set_title("Counting predictions: counts[pred] += 1 counts each class once")
+    ax.legend(fontsize=8, loc="upper center", ncol=counts.shape[1])
+    return fig
+
+
+if __name__ == "__main__":
+    pred = np.argmax(P, axis=1)
+    counts = pd.DataFrame({"counts[pred] += 1": scatter_add_plus_equals(pred, 1.0, K),
+                           "np.add.at(counts, pred, 1)": scatter_add_at(pred, 1.0, K),
+                           "np.bincount(pred)": scatter_add_bincount(pred, 1.0, K)},
+                          index=pd.RangeIndex(K, name="class"))
+    run.table(counts.astype(int).T, title="How many digits are predicted as each class:")
+    p_true = gather_fancy(P, y)
+    sums_at, sums_bin = scatter_add_at(y, p_true, K), scatter_add_bincount(y, p_true, K)
+    run.expect("np.add.at counts every occurrence (= bincount, total n); += counts each class once",
+               np.array_equal(counts.iloc[:, 1], counts.iloc[:, 2]) and counts.iloc[:, 1].sum() == n
+               and counts.iloc[:, 0].max() == 1,
+               f"totals {counts.iloc[:, 1].sum():.0f} and {counts.iloc[:, 0].sum():.0f}")
+    run.expect("weighted scatter: np.add.at and np.bincount(weights=) give the same per-class sums",
+               np.allclose(sums_at, sums_bin, rtol=1e-12, atol=0),
+               f"max difference {np.max(np.abs(sums_at - sums_bin)):.1e}")
+    run.figure(plot_scatter_counts(counts), "scatter_counts.png")
+
+
 # %% [markdown]
 # ## 4. Where handnet's cross-entropy picks the probability of the true class
 #
@@ -178,16 +282,23 @@ def scatter_add_bincount(idx, values, size):
 # (log p_ik = z_ik - LSE(z_i), see the stable_softmax lesson). With integer
 # labels that is a gather: `-log_softmax(Z)[np.arange(n), y]`.
 #
-# handnet does not gather. When `hn.cost` receives integer labels (n,),
-# `handnet/_validate.py` (`as_targets`) turns them into a one-hot matrix with a
-# scatter, `E[np.arange(N), labels] = 1.0` in `one_hot_matrix`; then
-# `softmax_cross_entropy` in `handnet/costs.py` computes
-# `sum(y) * logsumexp(z) - sum(y * z)`. With a one-hot row, `sum_k y_ik z_ik`
-# multiplies K - 1 entries by 0 and one by 1: it *is* z_{i, y_i}, the gather
-# written as a multiply-and-sum (K times the arithmetic, but one formula for
-# one-hot and soft targets alike). The sigmoid cross-entropy is the same story:
-# sum_k [softplus(z_ik) - y_ik z_ik], whose only label-dependent part is
-# -z_{i, y_i}. We compute each cost both ways and compare them with `hn.cost`.
+# handnet does not gather. It takes two steps, in two files:
+#
+# 1. When `hn.cost` receives integer labels (n,), `as_targets` in `handnet/_validate.py`
+#    turns them into a one-hot matrix with a scatter: `E[np.arange(N), labels] = 1.0`
+#    in `one_hot_matrix`.
+# 2. `softmax_cross_entropy` in `handnet/costs.py` computes
+#    `sum(y) * logsumexp(z) - sum(y * z)`.
+#
+# With a one-hot row, `sum_k y_ik z_ik` multiplies K - 1 entries by 0 and one by 1: it
+# *is* z_{i, y_i}, the gather written as a multiply-and-sum (K times the arithmetic, but one
+# formula for one-hot and soft targets alike).
+#
+# The sigmoid cross-entropy is the same story: sum_k [softplus(z_ik) - y_ik z_ik], whose
+# only label-dependent part is -z_{i, y_i}.
+#
+# The code cell prints those lines of handnet's source, then computes each cost both ways
+# and compares them with `hn.cost`.
 
 # %%
 def softmax_ce_onehot(Z, y):
@@ -226,13 +337,38 @@ def source_lines(function, needle):
             for k, text in enumerate(lines) if needle in text]
 
 
+if __name__ == "__main__":
+    where = (source_lines(hn_validate.one_hot_matrix, "np.arange")
+             + source_lines(hn_costs.softmax_cross_entropy, "return")
+             + source_lines(hn_costs.cross_entropy, "y * z"))
+    run.say("Where handnet does it (file:line, then the line of source):")
+    run.say("\n".join(f"- {loc:32s} {text}" for loc, text in where))
+    Z = output_preactivation(net, X)
+    costs = pd.Series({"handnet: one-hot multiply-and-sum": softmax_ce_onehot(Z, y),
+                       "gather: LSE(z_i) - Z[i, y_i]": softmax_ce_gather(Z, y),
+                       "gather: -log P[i, y_i]": softmax_ce_from_probabilities(P, y),
+                       "hn.cost(net, X, y)": hn.cost(net, X, y)}, name="softmax cross-entropy")
+    run.table(costs.map("{:.15f}".format).to_frame(), title="The same cost four ways:")
+    spread = float(costs.max() - costs.min())
+    run.expect("the one-hot formula, the gathers and hn.cost give the same softmax cost",
+               spread < 1e-12, f"spread {spread:.1e}")
+    sig = hn.MLP([64, 25, 10], seed=0)
+    J_sig, J_sig_gather = hn.cost(sig, X, y), sigmoid_ce_gather(output_preactivation(sig, X), y)
+    run.say(f"""
+        The course's sigmoid cross-entropy of an untrained [64, 25, 10] sigmoid network:
+        hn.cost = {J_sig:.12f}; sum softplus(z) minus the gathered z[i, y_i]: {J_sig_gather:.12f}.
+        """)
+    run.expect("the sigmoid cross-entropy from a gather equals hn.cost",
+               abs(J_sig - J_sig_gather) < 1e-12, f"difference {abs(J_sig - J_sig_gather):.1e}")
+
+
 # %% [markdown]
-# ## Figures
+# ## The gather, drawn
 #
 # A few rows of P as a heatmap, the true-class cell of each row outlined (what
 # the gather picks), beside the gathered values. We show the rows where the
-# network is least sure of the truth. Then the three
-# scatter-adds of the predicted classes.
+# network is least sure of the truth, selected with another index array:
+# `P[np.argsort(p_true)[:12]]`.
 
 # %%
 def plot_gather(P, y, rows):
@@ -267,113 +403,7 @@ def plot_gather(P, y, rows):
     return fig
 
 
-def plot_scatter_counts(counts):
-    """Grouped bars of the per-class counts from the three scatter-adds.  Returns the Figure."""
-    fig = new_figure((8.0, 4.0))
-    ax = fig.subplots()
-    k = np.arange(len(counts))
-    width = 0.8 / counts.shape[1]
-    for c, name in enumerate(counts.columns):
-        x = k + (c - (counts.shape[1] - 1) / 2) * width
-        bars = ax.bar(x, counts[name], width, label=name)
-        ax.bar_label(bars, labels=[f"{v:.0f}" for v in counts[name]], fontsize=6, padding=1)
-    ax.set_ylim(0, counts.to_numpy().max() * 1.35)
-    ax.set_xticks(k)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("number of digits")
-    ax.set_title("Counting predictions: counts[pred] += 1 counts each class once")
-    ax.legend(fontsize=8, loc="upper center", ncol=counts.shape[1])
-    return fig
-
-
-# %%
-def main(argv=None):
-    run = start("fancy_indexing", __doc__, argv)
-    number_fast, number_loop = (20, 1) if run.quick else (200, 5)
-
-    epochs = 5
-    net, X, y, P = digit_probabilities(epochs)
-    n, K = P.shape
-    ways = {"P[np.arange(n), y]": gather_fancy(P, y),
-            "np.take_along_axis": gather_take_along_axis(P, y),
-            "np.ravel_multi_index": gather_flat(P, y),
-            "Python loop": gather_loop(P, y)}
-    run.say(f"""
-        P: the softmax outputs of a [64, 25, 10] network trained for {epochs} epochs (minibatches)
-        on the {n} shipped digits, shape {P.shape}; y: the labels, shape {y.shape}.
-        Row 0 has label {y[0]} and P[0, {y[0]}] = {P[0, y[0]]:.4f}. The mean probability of the true
-        class is {ways['P[np.arange(n), y]'].mean():.4f}.
-        """)
-    same = all(np.array_equal(v, ways["P[np.arange(n), y]"]) for v in ways.values())
-    run.expect("the gather built three ways (and by a loop) gives identical arrays", same,
-               ", ".join(f"{k} {v.shape}" for k, v in ways.items()))
-    wrong = P[:, y]
-    run.say(f"""
-        The mistake P[:, y] has shape {wrong.shape} ({wrong.nbytes / 1e6:.1f} MB instead of
-        {ways['Python loop'].nbytes / 1e3:.1f} kB); its diagonal is the gather.
-        """)
-    run.expect("P[:, y] is (n, n) and its diagonal is P[np.arange(n), y]",
-               wrong.shape == (n, n) and np.array_equal(np.diag(wrong), gather_fancy(P, y)))
-
-    t = time_gathers(P, y, number_fast, number_loop)
-    run.say(f"""
-        Timed once, side by side, for the {n} rows: the fancy index takes {t['fancy'] * 1e6:.1f} us,
-        the Python loop {t['loop'] * 1e6:.0f} us, {t['loop'] / t['fancy']:.0f} times longer
-        (median of 3 repeats; the exact ratio depends on the machine and its load).
-        """)
-
-    coords = np.argwhere(P > 0.5)
-    pairs = {"P[coords[:, 0], coords[:, 1]]": gather_pairs_columns(P, coords),
-             "P[tuple(coords.T)]": gather_pairs_tuple(P, coords),
-             "P.ravel()[np.ravel_multi_index(coords.T, P.shape)]": gather_pairs_flat(P, coords)}
-    mask = P[P > 0.5]
-    run.say(f"""
-        np.argwhere(P > 0.5) gives coords of shape {coords.shape}: the (row, class) pairs of the
-        {len(coords)} confident predictions; the first three are {coords[:3].tolist()}.
-        P[coords] would have shape {P[coords].shape}: whole rows, not {len(coords)} numbers.
-        """)
-    run.expect("the three coordinate-pair gathers agree with each other and with P[P > 0.5]",
-               len(mask) > 0 and all(np.array_equal(v, mask) for v in pairs.values()),
-               f"{len(mask)} values")
-
-    pred = np.argmax(P, axis=1)
-    counts = pd.DataFrame({"counts[pred] += 1": scatter_add_plus_equals(pred, 1.0, K),
-                           "np.add.at(counts, pred, 1)": scatter_add_at(pred, 1.0, K),
-                           "np.bincount(pred)": scatter_add_bincount(pred, 1.0, K)},
-                          index=pd.RangeIndex(K, name="class"))
-    run.table(counts.astype(int).T, title="How many digits are predicted as each class:")
-    p_true = gather_fancy(P, y)
-    sums_at, sums_bin = scatter_add_at(y, p_true, K), scatter_add_bincount(y, p_true, K)
-    run.expect("np.add.at counts every occurrence (= bincount, total n); += counts each class once",
-               np.array_equal(counts.iloc[:, 1], counts.iloc[:, 2]) and counts.iloc[:, 1].sum() == n
-               and counts.iloc[:, 0].max() == 1,
-               f"totals {counts.iloc[:, 1].sum():.0f} and {counts.iloc[:, 0].sum():.0f}")
-    run.expect("weighted scatter: np.add.at and np.bincount(weights=) give the same per-class sums",
-               np.allclose(sums_at, sums_bin, rtol=1e-12, atol=0),
-               f"max difference {np.max(np.abs(sums_at - sums_bin)):.1e}")
-
-    where = (source_lines(hn_validate.one_hot_matrix, "np.arange")
-             + source_lines(hn_costs.softmax_cross_entropy, "return")
-             + source_lines(hn_costs.cross_entropy, "y * z"))
-    run.say("Where handnet does it:\n" + "\n".join(f"  {loc:32s} {text}" for loc, text in where))
-    Z = output_preactivation(net, X)
-    costs = pd.Series({"handnet: one-hot multiply-and-sum": softmax_ce_onehot(Z, y),
-                       "gather: LSE(z_i) - Z[i, y_i]": softmax_ce_gather(Z, y),
-                       "gather: -log P[i, y_i]": softmax_ce_from_probabilities(P, y),
-                       "hn.cost(net, X, y)": hn.cost(net, X, y)}, name="softmax cross-entropy")
-    run.table(costs.map("{:.15f}".format).to_frame(), title="The same cost four ways:")
-    spread = float(costs.max() - costs.min())
-    run.expect("the one-hot formula, the gathers and hn.cost give the same softmax cost",
-               spread < 1e-12, f"spread {spread:.1e}")
-    sig = hn.MLP([64, 25, 10], seed=0)
-    J_sig, J_sig_gather = hn.cost(sig, X, y), sigmoid_ce_gather(output_preactivation(sig, X), y)
-    run.say(f"""
-        The course's sigmoid cross-entropy of an untrained [64, 25, 10] sigmoid network:
-        hn.cost = {J_sig:.12f}; sum softplus(z) minus the gathered z[i, y_i]: {J_sig_gather:.12f}.
-        """)
-    run.expect("the sigmoid cross-entropy from a gather equals hn.cost",
-               abs(J_sig - J_sig_gather) < 1e-12, f"difference {abs(J_sig - J_sig_gather):.1e}")
-
+if __name__ == "__main__":
     hardest = np.argsort(p_true, kind="stable")[:12]
     run.say(f"""
         The figure shows the 12 rows with the smallest P[i, y_i], selected with another index
@@ -381,9 +411,8 @@ def main(argv=None):
         probabilities {np.round(p_true[hardest[:4]], 3).tolist()} ...
         """)
     run.figure(plot_gather(P, y, hardest), "gather_heatmap.png")
-    run.figure(plot_scatter_counts(counts), "scatter_counts.png")
-    return run.finish()
 
 
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()

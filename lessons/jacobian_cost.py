@@ -33,6 +33,7 @@ Run from the project root:  python -m lessons.jacobian_cost [--out DIR] [--quick
 # growing $D$ and extrapolates it to a 256 × 256 image.
 
 # %%
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import contextlib
 import os
 import time
@@ -41,7 +42,11 @@ import numpy as np
 import pandas as pd
 
 import handnet as hn
-from lessons._common import new_figure, start
+from lessons._common import start
+from lessons._jacobian_cost_plots import plot_jacobian_rows, plot_ratios
+
+if __name__ == "__main__":
+    run = start("jacobian_cost")
 
 #: The figure quoted in the source material: one 256 x 256 image, 13 outputs.
 PUBLISHED = {"finite differences (s)": 9 * 3600.0, "analytic (s)": 2.5}
@@ -83,6 +88,14 @@ def relative_difference(A, B):
     return float(np.max(np.abs(A - B)) / np.max(np.abs(A)))
 
 
+if __name__ == "__main__":
+    hidden, K = 25, 10
+    if run.quick:
+        sizes, n_rows, rounds, m, image_rounds, epochs = (16, 256), 20, 5, 16, 2, 100
+    else:
+        sizes, n_rows, rounds, m, image_rounds, epochs = (64, 256, 1024), 100, 3, 128, 3, 500
+
+
 # %% [markdown]
 # ## Timing both, side by side
 #
@@ -94,12 +107,13 @@ def relative_difference(A, B):
 # conclusions from. Fast calls are repeated within a round so that each timed
 # stretch is long enough for the clock.
 #
-# One more precaution: the timings run with one BLAS thread. `python -m lessons.<name>`
-# asks for that before NumPy loads (see lessons/__init__.py); in a notebook or
-# an interactive session the `threadpoolctl` package, when installed, does it
-# here (it is not a handnet dependency). On a busy machine OpenBLAS's threads wait for one another, and we have seen that
-# turn a 0.35 ms Jacobian into 30 ms: that would measure the machine's load,
-# not the method.
+# One more precaution: the timings run with one BLAS thread. Importing `lessons`
+# asks for that before NumPy loads (see lessons/__init__.py; this lesson's first
+# cell does it first); in an interactive session that had loaded NumPy already,
+# the `threadpoolctl` package, when installed, does it here (it is not a handnet
+# dependency). On a busy machine OpenBLAS's threads wait for one another, and we
+# have seen that turn a 0.35 ms Jacobian into 30 ms: that would measure the
+# machine's load, not the method.
 
 # %%
 def one_blas_thread():
@@ -121,20 +135,24 @@ def interleaved_times(funcs, rounds, min_seconds=0.05):
     caller can check it without computing it again). Each round then calls every function in
     turn, in a rotated order; a function faster than ``min_seconds`` is called repeatedly within
     its stretch and the time is divided by the number of calls.
+
+    Times are the process's CPU time (time.process_time), not the wall clock: with one BLAS
+    thread the work runs in this process only, so another program keeping the cores busy does
+    not stretch a measurement, and the lesson's ratios do not depend on the machine's load.
     """
     names = list(funcs)
     calls, results = {}, {}
     for name in names:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         results[name] = funcs[name]()
-        calls[name] = max(1, int(min_seconds / max(time.perf_counter() - t0, 1e-9)))
+        calls[name] = max(1, int(min_seconds / max(time.process_time() - t0, 1e-9)))
     times = {name: [] for name in names}
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             for _ in range(calls[name]):
                 funcs[name]()
-            times[name].append((time.perf_counter() - t0) / calls[name])
+            times[name].append((time.process_time() - t0) / calls[name])
     return {name: np.array(t) for name, t in times.items()}, results
 
 
@@ -161,6 +179,33 @@ def time_jacobians(sizes, n_rows, hidden, K, rounds, seed=0):
 def log_log_slope(D, ratio):
     """The slope of log(ratio) against log(D) by least squares: 1 means 'proportional to D'."""
     return float(np.polyfit(np.log(D), np.log(ratio), 1)[0])
+
+
+if __name__ == "__main__":
+    blas, note = one_blas_thread()
+    with blas:
+        table = time_jacobians(sizes, n_rows, hidden, K, rounds)
+    run.table(table.round({"analytic (ms)": 2, "finite differences (ms)": 1, "ratio (median)": 1,
+                           "ratio (fastest)": 1, "model 2D/(K+1)": 1}),
+              title=f"Jacobians of {n_rows} random inputs through random [D, {hidden}, {K}] sigmoid "
+                    f"networks ({rounds} interleaved rounds, {note}):")
+    worst = table["max rel. difference"].max()
+    fastest = table["ratio (fastest)"]
+    slope = log_log_slope(table.index.to_numpy(), fastest.to_numpy())
+    first, last = fastest.iloc[0], fastest.iloc[-1]
+    run.say(f"""Both methods give the same Jacobian (largest difference {worst:.1e} of the largest entry;
+        central differences with h = 1e-5 are good to about 1e-9 here). Comparing the fastest runs,
+        finite differences are {first:.0f}x slower at D = {sizes[0]} and {last:.0f}x slower at
+        D = {sizes[-1]}; on log-log axes the ratio rises with slope {slope:.2f} (1 would be exactly
+        proportional to D). The multiply-add model 2D/(K+1) ignores Python's fixed cost per call,
+        which weighs most on small sizes and few rows; it predicts the growth, not the exact
+        numbers.""")
+    run.expect("finite differences agree with the analytic Jacobian", worst < 1e-6, f"{worst:.1e} < 1e-6")
+    run.expect("finite differences are slower at every D", bool((fastest > 1).all()),
+               f"smallest ratio {fastest.min():.1f}")
+    run.expect("the ratio grows with D", last > first,
+               f"{first:.0f}x at D = {sizes[0]} -> {last:.0f}x at D = {sizes[-1]}, fastest runs")
+    run.figure(plot_ratios(table, K), "ratio_vs_inputs.png")
 
 
 # %% [markdown]
@@ -244,14 +289,39 @@ def claims_table(image):
     }, index=["published (source material)", "this run", "multiply-add model"])
 
 
-# %% [markdown]
-# ## What the Jacobian of a digit looks like
-#
-# For a trained digits network each row of $J$ is an 8 × 8 map: how output $k$
-# reacts to each pixel of this particular digit. The row of the predicted class
-# is the (signed) sensitivity map of `lessons.sensitivity_analysis`; the other
-# nine say what would move the *other* outputs, the alternatives the network
-# is weighing.
+if __name__ == "__main__":
+    blas, note = one_blas_thread()
+    with blas:
+        image = extrapolate_image(m, image_rounds)
+    run.table(claims_table(image), title="One 256 x 256 image (D = 65,536), 13 outputs, "
+                                         "[65536, 25, 13]: the published claim and this run")
+    fd_s, an_s = image["finite differences, extrapolated (s)"], image["analytic (s)"]
+    ratios = [image["ratio (extrapolated / analytic)"], PUBLISHED["finite differences (s)"] / PUBLISHED["analytic (s)"],
+              image["model 2D/(K+1)"]]
+    spread = max(ratios) / min(ratios)
+    run.say(f"""Measured here: the analytic Jacobian in {1e3 * an_s:.1f} ms; finite differences over the
+        first {m} features in {image['finite differences, m features (s)']:.2f} s, which scaled to all
+        65,536 gives {fd_s:.0f} s, about {fd_s / 60:.1f} minutes (an extrapolation). The published
+        9 hours and 2.5 seconds are NOT reproduced: ours are {PUBLISHED['finite differences (s)'] / fd_s:.0f}
+        and {PUBLISHED['analytic (s)'] / an_s:.0f} times smaller, because they come from a different
+        implementation on a different machine (the code behind the published numbers is not known).
+        What carries over is the ratio: ours is {ratios[0]:,.0f}, the published one {ratios[1]:,.0f},
+        the multiply-add model 2D/(K+1) {ratios[2]:,.0f}; the three agree within a factor of
+        {spread:.1f}. (benchmarks/bench_explain.py times the same comparison with more care.)
+
+        Finite differences that reuse the first layer (z_1 +- h W_1[j, :]) give the same Jacobian
+        (difference {image['difference, first-layer reuse']:.1e}) in
+        {1e3 * image['first-layer reuse (s)']:.1f} ms: seeing inside the network changes the price of
+        finite differences by orders of magnitude, which is why a timing claim means little without
+        the code behind it.""")
+    run.expect("the first columns by finite differences match the analytic Jacobian",
+               image["difference, first m columns"] < 1e-6, f"{image['difference, first m columns']:.1e}")
+    run.expect("first-layer-reuse differences match the analytic Jacobian",
+               image["difference, first-layer reuse"] < 1e-6, f"{image['difference, first-layer reuse']:.1e}")
+    run.expect("black-box finite differences for the image are at least 100x slower (extrapolated)",
+               image["ratio (extrapolated / analytic)"] > 100,
+               f"{image['ratio (extrapolated / analytic)']:,.0f}x")
+
 
 # %% [markdown]
 # ## The Jacobian at D = 784 against one forward pass
@@ -303,142 +373,17 @@ def mnist_jacobian(epochs, seed=0):
     return net, X_test, acc, relative_difference(analytic_jacobian(net, x), finite_difference_jacobian(net, x))
 
 
-# %%
-def digit_jacobian(epochs, seed=0):
-    """Train MLP([64, 25, 10]) on the digits and return (net, x (1, 64), its label, J (10, 64))."""
-    X, y = hn.datasets.load_digits()
-    X_train, X_test, y_train, y_test = hn.datasets.train_test_split(X, y, test_size=0.2, seed=seed)
-    net = hn.MLP([64, 25, 10], seed=seed)
-    hn.train(net, X_train, y_train, epochs=epochs, lr=2.0, progress=False)
-    x = X_test[:1]
-    return net, x, int(y_test[0]), analytic_jacobian(net, x)[0]
-
-
-def plot_ratios(table, K):
-    """Both times and their ratio against D on log-log axes, with the model 2D/(K+1)."""
-    fig = new_figure((10.0, 4.0))
-    left, right = fig.subplots(1, 2)
-    D = table.index.to_numpy()
-    left.loglog(D, table["finite differences (ms)"], "o-", label="finite differences")
-    left.loglog(D, table["analytic (ms)"], "s-", label="analytic (handnet)")
-    left.set_xlabel("input features D")
-    left.set_ylabel("time per Jacobian of all rows (ms)")
-    left.set_title("Time (median of interleaved rounds)")
-    left.legend()
-    right.loglog(D, table["ratio (fastest)"], "o-", label="measured (fastest runs)")
-    right.loglog(D, table["ratio (median)"], "x:", label="measured (median of rounds)")
-    right.loglog(D, table["model 2D/(K+1)"], "k--", label=f"model 2D/(K+1), K = {K}")
-    right.set_xlabel("input features D")
-    right.set_ylabel("finite differences / analytic")
-    right.set_title("Finite differences / analytic")
-    right.legend()
-    for ax in (left, right):
-        ax.grid(True, which="both", alpha=0.3)
-        ax.set_xticks(D, [str(d) for d in D])
-        ax.minorticks_off()
-    return fig
-
-
-def plot_jacobian_rows(x, J, label):
-    """The digit x (64,) and the K rows of its Jacobian J (K, 64) as 8 x 8 images, one shared scale."""
-    K = J.shape[0]
-    ncols = (K + 2) // 2
-    fig = new_figure((1.6 * ncols + 1.0, 3.9))
-    axes = fig.subplots(2, ncols)
-    panels = axes.ravel()
-    panels[0].imshow(x.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-    panels[0].set_title(f"input (a {label})", fontsize=9)
-    top = float(np.max(np.abs(J)))
-    for k in range(K):
-        mesh = panels[k + 1].imshow(J[k].reshape(8, 8), cmap="RdBu_r", vmin=-top, vmax=top)
-        panels[k + 1].set_title(f"∂y_{k}/∂x", fontsize=9)
-    for ax in panels:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for ax in panels[K + 1:]:
-        ax.set_axis_off()
-    fig.colorbar(mesh, ax=axes.ravel().tolist(), shrink=0.8)
-    fig.suptitle("Rows of the Jacobian of one test digit, one colour scale (red raises y_k, blue lowers it)",
-                 fontsize=10)
-    return fig
-
-
-# %%
-def main(argv=None):
-    run = start("jacobian_cost", __doc__, argv)
-    hidden, K = 25, 10
-    if run.quick:
-        sizes, n_rows, rounds, m, image_rounds, epochs = (16, 256), 20, 5, 16, 2, 100
-    else:
-        sizes, n_rows, rounds, m, image_rounds, epochs = (64, 256, 1024), 100, 3, 128, 3, 500
-
-    blas, note = one_blas_thread()
-    with blas:
-        table = time_jacobians(sizes, n_rows, hidden, K, rounds)
-        image = extrapolate_image(m, image_rounds)
-    run.table(table.round({"analytic (ms)": 2, "finite differences (ms)": 1, "ratio (median)": 1,
-                           "ratio (fastest)": 1, "model 2D/(K+1)": 1}),
-              title=f"Jacobians of {n_rows} random inputs through random [D, {hidden}, {K}] sigmoid "
-                    f"networks ({rounds} interleaved rounds, {note}):")
-    worst = table["max rel. difference"].max()
-    fastest = table["ratio (fastest)"]
-    slope = log_log_slope(table.index.to_numpy(), fastest.to_numpy())
-    first, last = fastest.iloc[0], fastest.iloc[-1]
-    run.say(f"""
-        Both methods give the same Jacobian (largest difference {worst:.1e} of the largest entry;
-        central differences with h = 1e-5 are good to about 1e-9 here). Comparing the fastest runs,
-        finite differences are {first:.0f}x slower at D = {sizes[0]} and {last:.0f}x slower at
-        D = {sizes[-1]}; on log-log axes the ratio rises with slope {slope:.2f} (1 would be exactly
-        proportional to D). The multiply-add model 2D/(K+1) ignores Python's fixed cost per call,
-        which weighs most on small sizes and few rows; it predicts the growth, not the exact
-        numbers.""")
-    run.expect("finite differences agree with the analytic Jacobian", worst < 1e-6, f"{worst:.1e} < 1e-6")
-    run.expect("finite differences are slower at every D", bool((fastest > 1).all()),
-               f"smallest ratio {fastest.min():.1f}")
-    run.expect("the ratio grows with D", last > first,
-               f"{first:.0f}x at D = {sizes[0]} -> {last:.0f}x at D = {sizes[-1]}, fastest runs")
-    run.figure(plot_ratios(table, K), "ratio_vs_inputs.png")
-
-    run.table(claims_table(image), title="One 256 x 256 image (D = 65,536), 13 outputs, "
-                                         "[65536, 25, 13]: the published claim and this run")
-    fd_s, an_s = image["finite differences, extrapolated (s)"], image["analytic (s)"]
-    ratios = [image["ratio (extrapolated / analytic)"], PUBLISHED["finite differences (s)"] / PUBLISHED["analytic (s)"],
-              image["model 2D/(K+1)"]]
-    spread = max(ratios) / min(ratios)
-    run.say(f"""
-        Measured here: the analytic Jacobian in {1e3 * an_s:.1f} ms; finite differences over the
-        first {m} features in {image['finite differences, m features (s)']:.2f} s, which scaled to all
-        65,536 gives {fd_s:.0f} s, about {fd_s / 60:.1f} minutes (an extrapolation). The published
-        9 hours and 2.5 seconds are NOT reproduced: ours are {PUBLISHED['finite differences (s)'] / fd_s:.0f}
-        and {PUBLISHED['analytic (s)'] / an_s:.0f} times smaller, because they come from a different
-        implementation on a different machine (the code behind the published numbers is not known).
-        What carries over is the ratio: ours is {ratios[0]:,.0f}, the published one {ratios[1]:,.0f},
-        the multiply-add model 2D/(K+1) {ratios[2]:,.0f}; the three agree within a factor of
-        {spread:.1f}. (benchmarks/bench_explain.py times the same comparison with more care.)
-
-        Finite differences that reuse the first layer (z_1 +- h W_1[j, :]) give the same Jacobian
-        (difference {image['difference, first-layer reuse']:.1e}) in
-        {1e3 * image['first-layer reuse (s)']:.1f} ms: seeing inside the network changes the price of
-        finite differences by orders of magnitude, which is why a timing claim means little without
-        the code behind it.""")
-    run.expect("the first columns by finite differences match the analytic Jacobian",
-               image["difference, first m columns"] < 1e-6, f"{image['difference, first m columns']:.1e}")
-    run.expect("first-layer-reuse differences match the analytic Jacobian",
-               image["difference, first-layer reuse"] < 1e-6, f"{image['difference, first-layer reuse']:.1e}")
-    run.expect("black-box finite differences for the image are at least 100x slower (extrapolated)",
-               image["ratio (extrapolated / analytic)"] > 100,
-               f"{image['ratio (extrapolated / analytic)']:,.0f}x")
-
+if __name__ == "__main__":
     mnist_epochs, batches = (1, (1, 100)) if run.quick else (3, FORWARD_BATCHES)
     mnist, X_mnist, mnist_acc, mnist_diff = mnist_jacobian(mnist_epochs)
+    blas, note = one_blas_thread()
     with blas:
         versus = jacobian_vs_forward(mnist, X_mnist, batches, rounds=3 if run.quick else 7)
     run.table(versus.round(3), title=f"MLP([784, 64, 10], softmax) on MNIST ({mnist_epochs} epochs, "
                                      f"{mnist_acc:.1%} held out): the Jacobian (10 x 784 per image) "
                                      f"against one forward pass, {note}")
     amortised = versus["ratio (fastest)"].iloc[-1]
-    run.say(f"""
-        At D = 784 the Jacobian agrees with finite differences to {mnist_diff:.1e} (three test images).
+    run.say(f"""At D = 784 the Jacobian agrees with finite differences to {mnist_diff:.1e} (three test images).
         For one image it costs {versus['ratio (fastest)'].iloc[0]:.1f} forward passes: both calls are
         mostly Python's fixed cost. For {versus.index[-1]} images at once it costs {amortised:.1f}, near the
         multiply-add count K + 1 = {int(versus['model K+1'].iloc[-1])}. Read as "less than 10x", "the
@@ -452,6 +397,28 @@ def main(argv=None):
               amortised < 10, f"{amortised:.1f}x for a batch of {versus.index[-1]}, "
                               f"{versus['ratio (fastest)'].iloc[0]:.1f}x for one image")
 
+
+# %% [markdown]
+# ## What the Jacobian of a digit looks like
+#
+# For a trained digits network each row of $J$ is an 8 × 8 map: how output $k$
+# reacts to each pixel of this particular digit. The row of the predicted class
+# is the (signed) sensitivity map of `lessons.sensitivity_analysis`; the other
+# nine say what would move the *other* outputs, the alternatives the network
+# is weighing.
+
+# %%
+def digit_jacobian(epochs, seed=0):
+    """Train MLP([64, 25, 10]) on the digits and return (net, x (1, 64), its label, J (10, 64))."""
+    X, y = hn.datasets.load_digits()
+    X_train, X_test, y_train, y_test = hn.datasets.train_test_split(X, y, test_size=0.2, seed=seed)
+    net = hn.MLP([64, 25, 10], seed=seed)
+    hn.train(net, X_train, y_train, epochs=epochs, lr=2.0, progress=False)
+    x = X_test[:1]
+    return net, x, int(y_test[0]), analytic_jacobian(net, x)[0]
+
+
+if __name__ == "__main__":
     net, x, label, J = digit_jacobian(epochs)
     J_fd = finite_difference_jacobian(net, x)[0]
     per_class = np.stack([hn.explain.input_gradient(net, x, k)[0] for k in range(J.shape[0])])
@@ -461,15 +428,14 @@ def main(argv=None):
     rows.index.name = "k"
     run.table(rows.round(5), title=f"A test digit (a {label}) through MLP([64, 25, 10]) trained "
                                    f"{epochs} epochs: its Jacobian is 10 x 64, one row per output.")
-    run.say(f"""
-        Row k equals the input gradient of output k (difference {d_rows:.1e}) and the finite
+    run.say(f"""Row k equals the input gradient of output k (difference {d_rows:.1e}) and the finite
         differences (difference {d_fd:.1e}). Each row carries the factor y_k (1 - y_k) of its sigmoid,
         so outputs saturated near 0 or 1 have faint rows: the figure shares one colour scale.""")
     run.expect("Jacobian rows are the per-class input gradients", d_rows < 1e-12, f"{d_rows:.1e}")
     run.expect("the digit's Jacobian matches finite differences", d_fd < 1e-6, f"{d_fd:.1e}")
     run.figure(plot_jacobian_rows(x[0], J, label), "jacobian_rows.png")
-    return run.finish()
 
 
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()

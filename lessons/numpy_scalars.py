@@ -23,28 +23,18 @@ Run from the project root:  python -m lessons.numpy_scalars  [--quick] [--out DI
 
 # %%
 import json
-import timeit
 
 import numpy as np
 import pandas as pd
 
-from lessons._common import new_figure, start
+from lessons._common import start
+from lessons._numpy_scalars_timing import (_NAMES, POST_COMPARISONS, comparison_namespace,  # noqa: F401
+                                           plot_speed_table, post_comparison_values, post_table,
+                                           rank_agreement, ratio, speed_table, time_comparison,
+                                           time_post_comparisons, timing_caveats)
 
-#: Length of the array used for the per-element rows (iterating vs vectorised).
-N_ELEMENTS = 1000
-
-
-def comparison_namespace(n=N_ELEMENTS, seed=0):
-    """The operands every timed statement uses, drawn from one seeded array.
-
-    arr: (n,) float64; a, b: np.float64 taken from arr (what indexing gives);
-    x, y: the same values as Python floats; f: a as np.float32; za, zb: a, b as 0-d arrays;
-    lst: arr.tolist(); np: numpy itself (for np.less).
-    """
-    arr = np.random.default_rng(seed).random(n)
-    a, b = arr[0], arr[1]
-    return {"arr": arr, "lst": arr.tolist(), "a": a, "b": b, "x": float(a), "y": float(b),
-            "f": np.float32(a), "za": np.array(a), "zb": np.array(b), "np": np}
+if __name__ == "__main__":
+    run = start("numpy_scalars")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
 
 
 # %% [markdown]
@@ -84,60 +74,17 @@ COMPARISONS = (
     ("one vectorised call", "vectorised", "arr < 0.5", True),
 )
 
-#: The names comparison_namespace returns, bound as local variables inside timeit's function
-#: (so no statement pays for a global lookup).
-_NAMES = ("arr", "lst", "a", "b", "x", "y", "f", "za", "zb", "np")
-_SETUP = "; ".join(f"{name} = NS['{name}']" for name in _NAMES)
+#: The kinds of COMPARISONS, in order (the bar chart's colours).
+KINDS = tuple(dict.fromkeys(kind for _, kind, _, _ in COMPARISONS))
 
 
-def time_comparison(statement, namespace, number, repeat, per=1):
-    """Median over ``repeat`` timeit runs of ``number`` executions, in ns per comparison.
-
-    t = median_r (time of run r) / (number * per); ``per`` = comparisons in one execution.
-    """
-    timer = timeit.Timer(statement, setup=_SETUP, globals={"NS": namespace})
-    runs = timer.repeat(repeat=repeat, number=number)
-    return float(np.median(runs)) / (number * per) * 1e9
-
-
-def time_comparisons(namespace, number, repeat, loop_number):
-    """Time every row of COMPARISONS; a DataFrame (statement, what, kind, ns).
-
-    Scalar rows run ``number`` times per repeat, per-element rows ``loop_number`` times
-    (each execution compares len(arr) elements, so ns is divided by len(arr)).
-    """
-    n = len(namespace["arr"])
-    rows = []
-    for what, kind, statement, per_element in COMPARISONS:
-        ns = time_comparison(statement, namespace, loop_number if per_element else number, repeat,
-                             per=n if per_element else 1)
-        rows.append({"statement": statement, "what": what, "kind": kind, "ns": ns})
-    return pd.DataFrame(rows)
-
-
-# %% [markdown]
-# ## The table, fastest first
-#
-# Timings on a shared machine jitter by up to 2×, so each row is the *median* of
-# several repeats, and the lesson only compares rows measured side by side in the
-# same run. The ratio column divides every row by the fastest one.
-
-# %%
-def speed_table(timings):
-    """Sort by ns per comparison (fastest first) and add 'x fastest' = ns / min(ns).
-
-    timings: DataFrame with columns statement, what, kind, ns -> the same rows, ranked from 1.
-    """
-    table = timings.sort_values("ns", kind="stable").reset_index(drop=True)
-    table["x fastest"] = table["ns"] / table["ns"].min()
-    table.index = table.index + 1
-    return table[["statement", "what", "kind", "ns", "x fastest"]]
-
-
-def ratio(timings, slow_statement, fast_statement):
-    """ns(slow) / ns(fast) for two statements of the same timing run."""
-    ns = timings.set_index("statement")["ns"]
-    return float(ns[slow_statement] / ns[fast_statement])
+if __name__ == "__main__":
+    operands = comparison_namespace()
+    run.say(f"""
+        The operands: a = {float(operands['a']):.6f} and b = {float(operands['b']):.6f} (np.float64, taken
+        from a seeded array of {len(operands['arr'])}), x and y the same values as Python floats:
+        {len(COMPARISONS)} statements, {sum(not per for *_, per in COMPARISONS)} on single values and
+        {sum(per for *_, per in COMPARISONS)} on every element.""")
 
 
 # %% [markdown]
@@ -161,6 +108,115 @@ def comparison_results(namespace):
         types[statement] = type(first).__module__ + "." + type(first).__name__
         values[statement] = tuple(bool(v) for v in np.ravel(np.asarray(result, dtype=object)))
     return values, types
+
+
+if __name__ == "__main__":
+    values, types = comparison_results(operands)
+    scalar = {s: v for (_, _, s, per), v in zip(COMPARISONS, values.values()) if not per}
+    scalar.pop("0.25 < 0.5")                       # two constants: not the pair (a, b)
+    element = {s: v for (_, _, s, per), v in zip(COMPARISONS, values.values()) if per}
+    run.say(f"""
+        Each scalar statement says a < b is {next(iter(scalar.values()))[0]}; each per-element
+        statement finds {sum(next(iter(element.values())))} of {len(operands['arr'])} elements below 0.5.
+        """)
+    run.expect("every scalar statement gives the same truth value",
+               len(set(scalar.values())) == 1, f"{len(scalar)} statements")
+    run.expect("every per-element statement gives the same N truth values",
+               len(set(element.values())) == 1, f"{len(element)} statements")
+    type_table = pd.Series(types, name="type of the (first) answer").rename_axis("statement")
+    run.table(type_table.to_frame(), title="Same values, different types:")
+
+
+# %% [markdown]
+# ## The table, fastest first
+#
+# Timings on a shared machine jitter by up to 2×, so each row is the *median* of
+# several repeats, and the lesson only compares rows measured side by side in the
+# same run. The ratio column divides every row by the fastest one.
+#
+# The timing is the same in a notebook as in the script: `timeit` compiles each statement with
+# its operands bound as local variables (no global look-up is timed) and switches the garbage
+# collector off while it runs, and nothing is printed or drawn until every row is measured.
+# In quick mode (`--quick`, or `HANDNET_LESSON_QUICK=1` for a notebook) each row is only a few
+# hundred runs: the big ratios survive that, ratios near 1 do not.
+
+# %%
+def time_comparisons(namespace, number, repeat, loop_number):
+    """Time every row of COMPARISONS; a DataFrame (statement, what, kind, ns).
+
+    Scalar rows run ``number`` times per repeat, per-element rows ``loop_number`` times
+    (each execution compares len(arr) elements, so ns is divided by len(arr)).
+    """
+    n = len(namespace["arr"])
+    rows = []
+    for what, kind, statement, per_element in COMPARISONS:
+        ns = time_comparison(statement, namespace, loop_number if per_element else number, repeat,
+                             per=n if per_element else 1)
+        rows.append({"statement": statement, "what": what, "kind": kind, "ns": ns})
+    return pd.DataFrame(rows)
+
+
+if __name__ == "__main__":
+    number, repeat, loop_number = (300, 3, 2) if run.quick else (20000, 7, 20)
+    for caveat in timing_caveats():
+        run.say(caveat)
+    timings = time_comparisons(operands, number, repeat, loop_number)
+    table = speed_table(timings)
+    run.table(table.round({"ns": 1, "x fastest": 2}),
+              title=f"ns per comparison, median of {repeat} repeats "
+                    f"({number} runs per scalar row, "
+                    f"{loop_number} x {len(operands['arr'])} per loop row):")
+    np_vs_py = ratio(timings, "a < b", "x < y")
+    const_vs_py = ratio(timings, "a < 0.5", "x < 0.5")
+    zero_d = ratio(timings, "za < zb", "x < y")
+    ufunc = ratio(timings, "np.less(a, b)", "x < y")
+    item = ratio(timings, "a.item() < b.item()", "a < b")
+    to_float = ratio(timings, "float(a) < float(b)", "a < b")
+    mixed = ratio(timings, "f < b", "a < b")
+    loop_arr = ratio(timings, "[v < 0.5 for v in arr]", "[v < 0.5 for v in lst]")
+    loop_tolist = ratio(timings, "[v < 0.5 for v in arr]", "[v < 0.5 for v in arr.tolist()]")
+    vector = ratio(timings, "[v < 0.5 for v in arr]", "arr < 0.5")
+    verdict = (f"So on this numpy ({np.__version__}) comparing two np.float64 costs about what\n"
+               f"        comparing two Python floats costs (within 1.5x)." if np_vs_py < 1.5 else
+               f"On this numpy ({np.__version__}) comparing two np.float64 costs {np_vs_py:.1f}x\n"
+               f"        what comparing two Python floats costs.")
+    if run.quick:
+        verdict += ("\n        (Quick mode: only a few hundred runs per row, so read the ratios near 1 as"
+                    "\n        'about the same'; run without --quick for the lesson's real measurement.)")
+    run.say(f"""
+        Measured in this run (ratios of rows timed side by side):
+          np.float64 < np.float64      / float < float       = {np_vs_py:.2f}x
+          np.float64 < constant        / float < constant    = {const_vs_py:.2f}x
+          0-d array < 0-d array        / float < float       = {zero_d:.1f}x
+          np.less(a, b)                / float < float       = {ufunc:.1f}x
+          np.float32 < np.float64      / np.float64 < np.float64 = {mixed:.1f}x
+          a.item() < b.item()          / a < b               = {item:.1f}x  (slower!)
+          float(a) < float(b)          / a < b               = {to_float:.1f}x
+          loop over arr                / loop over a ready list = {loop_arr:.1f}x
+          loop over arr                / loop over arr.tolist() = {loop_tolist:.1f}x
+          loop over arr                / arr < 0.5 (vectorised) = {vector:.0f}x
+        {verdict}
+        What is slow is everything that goes through the ufunc machinery (0-d arrays, np.less),
+        calling .item() in the hot path, and boxing every element of an array into a new numpy
+        scalar by iterating over it. Fastest of all, by far, is not writing the loop.
+        """)
+    run.expect("a 0-d array comparison (a ufunc call) costs >= 3x a Python float comparison",
+               zero_d >= 3, f"measured {zero_d:.1f}x")
+    run.expect("np.less(a, b) costs >= 5x a Python float comparison", ufunc >= 5,
+               f"measured {ufunc:.1f}x")
+    run.expect("the vectorised arr < 0.5 is >= 5x faster per element than a loop over arr",
+               vector >= 5, f"measured {vector:.0f}x")
+
+
+# %% [markdown]
+# ## The bar chart
+#
+# The table above as a horizontal bar per row, on a log scale (the rows span almost three
+# orders of magnitude), coloured by kind. It is drawn after the timing, from its numbers.
+
+# %%
+if __name__ == "__main__":
+    run.figure(plot_speed_table(table, KINDS), "comparison_speed.png")
 
 
 # %% [markdown]
@@ -228,6 +284,20 @@ def comparison_owner(scalar_type=np.float64):
             "item doc": (scalar_type.item.__doc__ or "").strip().splitlines()[0]}
 
 
+if __name__ == "__main__":
+    calls, answer = ufuncs_called_by_0d_comparison()
+    owner = comparison_owner()
+    run.say(f"""
+        np.array(0.25) < 0.5 dispatched to the ufuncs {calls} (answer {answer}).
+        np.float64 is a subclass of float: {owner['subclass of float']}; it has its own __lt__:
+        {owner['own __lt__']}. numpy's docstring of np.float64.item: "{owner['item doc']}"
+        """)
+    run.expect("a 0-d array comparison is a call of the ufunc np.less", calls == ["less"],
+               f"recorded {calls}")
+    run.expect("np.float64 subclasses float but compares with its own __lt__",
+               owner["subclass of float"] and owner["own __lt__"])
+
+
 # %% [markdown]
 # ## The real pitfall: the type of the answer
 #
@@ -264,6 +334,26 @@ def json_outcomes():
     return out
 
 
+if __name__ == "__main__":
+    facts = result_type_facts()
+    outcomes = json_outcomes()
+    run.say(f"""
+        type(np.float64(1) > 0) is {facts['type'].__module__}.{facts['type'].__name__}
+        (a Python bool: {facts['is bool']}). (np.float64(1) > 0) is True -> {facts['is True']};
+        == True -> {facts['== True']}; bool(...) is True -> {facts['bool(r) is True']}.
+        """)
+    run.table(pd.Series(outcomes, name="json.dumps").rename_axis("value").to_frame(),
+              title="json.dumps of numpy scalars and of their .item():")
+    run.expect("np.float64(1) > 0 is a numpy.bool, and 'is True' is False",
+               facts["type"] is np.bool_ and not facts["is bool"] and not facts["is True"]
+               and facts["== True"] and facts["bool(r) is True"])
+    refused = [k for k, v in outcomes.items() if v == "TypeError"]
+    run.expect("json.dumps refuses numpy.bool, np.int64 and np.float32 but accepts their .item()",
+               sorted(refused) == sorted(["np.float32(1.5)", "np.int64(3)", "(np.float64(1) > 0)"])
+               and all(outcomes[k + ".item()"] != "TypeError" for k in refused),
+               f"refused: {', '.join(refused)}")
+
+
 # %% [markdown]
 # ## The post's own six comparisons
 #
@@ -288,193 +378,13 @@ def json_outcomes():
 # *arrays*, which (as measured above) always go through the ufunc machinery. Its advice holds
 # for them; whether it holds for real numpy scalars (what iterating over an array gives) is
 # the other question, answered by the table above.
-
-# %%
-#: The post's six cases in its published order, fastest first: (case, setup, statement, seconds
-#: per 10^6 runs as printed by the post, None where our copy of the post has no number).
-POST_COMPARISONS = (
-    ("constant to constant", "x = 1.0", "x == 1.0", 0.088),
-    ("numpy.tolist() to constant", "x = np.array(1.0, np.float32)", "x.tolist() == 1.0", 0.288),
-    ("numpy.tolist() to numpy.tolist()",
-     "x = np.array(1.0, np.float32); y = np.array(1.0, np.float32)", "x.tolist() == y.tolist()", 0.508),
-    ("numpy to numpy", "x = np.array(1.0, np.float32); y = np.array(1.0, np.float32)", "x == y", 0.684),
-    ("numpy to constant", "x = np.array(1.0, np.float32)", "x == 1.0", 1.19),
-    ("numpy to numpy.array(constant)", "x = np.array(1.0, np.float32)",
-     "x == np.array(1.0, np.float32)", None),
-)
-
-
-def time_post_comparisons(number, repeat):
-    """Time ``if <statement>: pass`` for each of the post's six cases, with the post's operands.
-
-    -> DataFrame (case, statement, post rank, post s per 1e6, ns, s per 1e6), in the post's order;
-    ns is the median over ``repeat`` runs of ``number`` executions, per execution.
-    """
-    rows = []
-    for rank, (case, setup, statement, post_seconds) in enumerate(POST_COMPARISONS, start=1):
-        timer = timeit.Timer(f"if {statement}: pass", setup=setup, globals={"np": np})
-        ns = float(np.median(timer.repeat(repeat=repeat, number=number))) / number * 1e9
-        rows.append({"case": case, "statement": statement, "post rank": rank,
-                     "post s per 1e6": post_seconds, "ns": ns, "s per 1e6": ns * 1e-3})
-    return pd.DataFrame(rows)
-
-
-def post_comparison_values():
-    """The truth value of each of the post's statements with its operands: {case: Python bool}."""
-    out = {}
-    for case, setup, statement, _ in POST_COMPARISONS:
-        local = {"np": np}
-        exec(setup, local)                              # noqa: S102 - our own fixed statements
-        out[case] = bool(eval(statement, local))         # noqa: S307
-    return out
-
-
-def rank_agreement(reference_order, measured):
-    """How far a measured order is from a reference order (both over the same items).
-
-    reference_order: items, first = fastest; measured: {item: time}. Returns (measured order,
-    number of pairs ordered the same way, number of pairs) -- Kendall's pair count, with
-    concordant = same relative order in both.
-    """
-    order = sorted(reference_order, key=lambda item: measured[item])
-    position = {item: i for i, item in enumerate(order)}
-    pairs = [(a, b) for i, a in enumerate(reference_order) for b in reference_order[i + 1:]]
-    agree = sum(position[a] < position[b] for a, b in pairs)
-    return order, agree, len(pairs)
-
-
-# %% [markdown]
-# ## The bar chart
 #
-# A horizontal bar per row, on a log scale (the rows span almost three orders of
-# magnitude), coloured by kind.
+# (The six cases, their operands and the post's seconds are the table `POST_COMPARISONS` in
+# `lessons/_numpy_scalars_timing.py`; our order is compared with the post's pair by pair, as
+# Kendall's count of pairs in the same order.)
 
 # %%
-def plot_speed_table(table):
-    """Horizontal bars of ns per comparison (log scale), fastest at the top; returns the Figure."""
-    from matplotlib import colormaps
-    from matplotlib.patches import Patch
-
-    kinds = [kind for kind in dict.fromkeys(k for _, k, _, _ in COMPARISONS)]
-    colors = dict(zip(kinds, colormaps["tab10"].colors))
-    fig = new_figure((9.0, 5.5))
-    ax = fig.subplots()
-    y = np.arange(len(table))
-    ax.barh(y, table["ns"], color=[colors[k] for k in table["kind"]])
-    for yi, ns, r in zip(y, table["ns"], table["x fastest"]):
-        ax.text(ns * 1.05, yi, f"{ns:.0f} ns ({r:.1f}x)", va="center", fontsize=8)
-    labels = [s.replace("[v < 0.5 for v in ", "for v in ").rstrip("]") + ": v < 0.5"
-              if s.startswith("[") else s for s in table["statement"]]
-    ax.set_yticks(y, labels, fontfamily="monospace", fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlim(right=table["ns"].max() * 6)
-    ax.set_xlabel("nanoseconds per comparison (median of repeats; log scale)")
-    ax.set_title(f"The same comparison written {len(table)} ways")
-    ax.legend(handles=[Patch(color=colors[k], label=k) for k in kinds], loc="upper right",
-              fontsize=8)
-    return fig
-
-
-# %%
-def main(argv=None):
-    run = start("numpy_scalars", __doc__, argv)
-    number, repeat, loop_number = (300, 3, 2) if run.quick else (20000, 7, 20)
-    ns = comparison_namespace()
-
-    values, types = comparison_results(ns)
-    scalar = {s: v for (_, _, s, per), v in zip(COMPARISONS, values.values()) if not per}
-    scalar.pop("0.25 < 0.5")                       # two constants: not the pair (a, b)
-    element = {s: v for (_, _, s, per), v in zip(COMPARISONS, values.values()) if per}
-    run.say(f"""
-        The operands: a = {float(ns['a']):.6f} and b = {float(ns['b']):.6f} (np.float64, taken
-        from a seeded array of {len(ns['arr'])}), x and y the same values as Python floats.
-        Each scalar statement says a < b is {next(iter(scalar.values()))[0]}; each per-element
-        statement finds {sum(next(iter(element.values())))} of {len(ns['arr'])} elements below 0.5.
-        """)
-    run.expect("every scalar statement gives the same truth value",
-               len(set(scalar.values())) == 1, f"{len(scalar)} statements")
-    run.expect("every per-element statement gives the same N truth values",
-               len(set(element.values())) == 1, f"{len(element)} statements")
-    type_table = pd.Series(types, name="type of the (first) answer").rename_axis("statement")
-    run.table(type_table.to_frame(), title="Same values, different types:")
-
-    timings = time_comparisons(ns, number, repeat, loop_number)
-    table = speed_table(timings)
-    run.table(table.round({"ns": 1, "x fastest": 2}),
-              title=f"ns per comparison, median of {repeat} repeats "
-                    f"({number} runs per scalar row, "
-                    f"{loop_number} x {len(ns['arr'])} per loop row):")
-
-    np_vs_py = ratio(timings, "a < b", "x < y")
-    const_vs_py = ratio(timings, "a < 0.5", "x < 0.5")
-    zero_d = ratio(timings, "za < zb", "x < y")
-    ufunc = ratio(timings, "np.less(a, b)", "x < y")
-    item = ratio(timings, "a.item() < b.item()", "a < b")
-    to_float = ratio(timings, "float(a) < float(b)", "a < b")
-    mixed = ratio(timings, "f < b", "a < b")
-    loop_arr = ratio(timings, "[v < 0.5 for v in arr]", "[v < 0.5 for v in lst]")
-    loop_tolist = ratio(timings, "[v < 0.5 for v in arr]", "[v < 0.5 for v in arr.tolist()]")
-    vector = ratio(timings, "[v < 0.5 for v in arr]", "arr < 0.5")
-    verdict = (f"So on this numpy ({np.__version__}) comparing two np.float64 costs about what\n"
-               f"        comparing two Python floats costs (within 1.5x)." if np_vs_py < 1.5 else
-               f"On this numpy ({np.__version__}) comparing two np.float64 costs {np_vs_py:.1f}x\n"
-               f"        what comparing two Python floats costs.")
-    run.say(f"""
-        Measured in this run (ratios of rows timed side by side):
-          np.float64 < np.float64      / float < float       = {np_vs_py:.2f}x
-          np.float64 < constant        / float < constant    = {const_vs_py:.2f}x
-          0-d array < 0-d array        / float < float       = {zero_d:.1f}x
-          np.less(a, b)                / float < float       = {ufunc:.1f}x
-          np.float32 < np.float64      / np.float64 < np.float64 = {mixed:.1f}x
-          a.item() < b.item()          / a < b               = {item:.1f}x  (slower!)
-          float(a) < float(b)          / a < b               = {to_float:.1f}x
-          loop over arr                / loop over a ready list = {loop_arr:.1f}x
-          loop over arr                / loop over arr.tolist() = {loop_tolist:.1f}x
-          loop over arr                / arr < 0.5 (vectorised) = {vector:.0f}x
-        {verdict}
-        What is slow is everything that goes through the ufunc machinery (0-d arrays, np.less),
-        calling .item() in the hot path, and boxing every element of an array into a new numpy
-        scalar by iterating over it. Fastest of all, by far, is not writing the loop.
-        """)
-    run.expect("a 0-d array comparison (a ufunc call) costs >= 3x a Python float comparison",
-               zero_d >= 3, f"measured {zero_d:.1f}x")
-    run.expect("np.less(a, b) costs >= 5x a Python float comparison", ufunc >= 5,
-               f"measured {ufunc:.1f}x")
-    run.expect("the vectorised arr < 0.5 is >= 5x faster per element than a loop over arr",
-               vector >= 5, f"measured {vector:.0f}x")
-
-    calls, answer = ufuncs_called_by_0d_comparison()
-    owner = comparison_owner()
-    run.say(f"""
-        np.array(0.25) < 0.5 dispatched to the ufuncs {calls} (answer {answer}).
-        np.float64 is a subclass of float: {owner['subclass of float']}; it has its own __lt__:
-        {owner['own __lt__']}. numpy's docstring of np.float64.item: "{owner['item doc']}"
-        """)
-    run.expect("a 0-d array comparison is a call of the ufunc np.less", calls == ["less"],
-               f"recorded {calls}")
-    run.expect("np.float64 subclasses float but compares with its own __lt__",
-               owner["subclass of float"] and owner["own __lt__"])
-
-    facts = result_type_facts()
-    outcomes = json_outcomes()
-    run.say(f"""
-        type(np.float64(1) > 0) is {facts['type'].__module__}.{facts['type'].__name__}
-        (a Python bool: {facts['is bool']}). (np.float64(1) > 0) is True -> {facts['is True']};
-        == True -> {facts['== True']}; bool(...) is True -> {facts['bool(r) is True']}.
-        """)
-    run.table(pd.Series(outcomes, name="json.dumps").rename_axis("value").to_frame(),
-              title="json.dumps of numpy scalars and of their .item():")
-    run.expect("np.float64(1) > 0 is a numpy.bool, and 'is True' is False",
-               facts["type"] is np.bool_ and not facts["is bool"] and not facts["is True"]
-               and facts["== True"] and facts["bool(r) is True"])
-    refused = [k for k, v in outcomes.items() if v == "TypeError"]
-    run.expect("json.dumps refuses numpy.bool, np.int64 and np.float32 but accepts their .item()",
-               sorted(refused) == sorted(["np.float32(1.5)", "np.int64(3)", "(np.float64(1) > 0)"])
-               and all(outcomes[k + ".item()"] != "TypeError" for k in refused),
-               f"refused: {', '.join(refused)}")
-
-    # -- the post's own six comparisons -------------------------------------------------------
+if __name__ == "__main__":
     post_number, post_repeat = (2000, 3) if run.quick else (200_000, 5)
     post_values = post_comparison_values()
     run.expect("each of the post's six comparisons is True for its operands (1.0 == 1.0)",
@@ -482,12 +392,7 @@ def main(argv=None):
     post = time_post_comparisons(post_number, post_repeat)
     cases = [case for case, _, _, _ in POST_COMPARISONS]
     measured_order, agree, pairs = rank_agreement(cases, dict(zip(post["case"], post["ns"])))
-    post["our rank"] = [measured_order.index(case) + 1 for case in post["case"]]
-    post["x fastest"] = post["ns"] / post["ns"].min()
-    published = post["post s per 1e6"].to_numpy(dtype=float)
-    post["post x fastest"] = published / published[0]
-    run.table(post[["case", "statement", "post rank", "our rank", "post s per 1e6", "s per 1e6",
-                    "post x fastest", "x fastest"]].round(3).set_index("case"),
+    run.table(post_table(post, measured_order),
               title=f"The post's six comparisons (0-d float32 arrays, `if ...: pass`), median of "
                     f"{post_repeat} x {post_number} runs, beside its cProfile seconds per 10^6 runs:")
     same = "is exactly the post's order" if measured_order == cases else "differs from the post's order"
@@ -506,6 +411,17 @@ def main(argv=None):
         """)
     run.expect("constant to constant is the fastest of the post's six, as the post says",
                measured_order[0] == cases[0], f"measured fastest: {measured_order[0]}")
+
+
+# %% [markdown]
+# ### What of the post's order we can stand behind
+#
+# Its first three cases end in a Python float comparison, its last three in a ufunc call on a
+# 0-d array. That split is far larger than the machine's jitter; the order inside each group
+# may not be.
+
+# %%
+if __name__ == "__main__":
     python_side, ufunc_side = post["ns"].iloc[:3], post["ns"].iloc[3:]
     spread = ufunc_side.max() / ufunc_side.min() - 1
     within = ("that is inside this shared machine's run-to-run jitter (up to 2x), so their order among "
@@ -523,9 +439,7 @@ def main(argv=None):
                python_side.max() < ufunc_side.min(),
                f"{python_side.max():.0f} ns < {ufunc_side.min():.0f} ns")
 
-    run.figure(plot_speed_table(table), "comparison_speed.png")
-    return run.finish()
 
-
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()

@@ -1,8 +1,6 @@
 """Occlusion and gradient x input on a table of named fields, checked against known answers.
 
-A lesson in the percent format: run it with ``python -m lessons.occlusion_and_saliency``
-(``--quick`` for a fast run, ``--out DIR`` for the figures), or open it as a notebook
-with jupytext. The functions can be imported on their own; ``main`` calls them in order.
+Run from the project root:  python -m lessons.occlusion_and_saliency  [--quick] [--out DIR]
 """
 
 # %% [markdown]
@@ -16,82 +14,64 @@ with jupytext. The functions can be imported on their own; ``main`` calls them i
 # `hn.datasets.make_delivery_times` generates made-up food-delivery orders with two such
 # answers (the formulas are `hn.datasets.DELIVERY_TARGETS`, printed below). In the
 # **positive control** the delivery time depends on Distance alone, 4 minutes per km, plus
-# noise. In the **nonlinear control** it depends on four fields,
-# none linearly: busy against idle couriers, a dinner-rush bump in the hour, and a saturating
-# effect of the number of items. Every other field is independent noise. A method that fails
-# a control cannot be trusted on real tables; one that passes has not been proven right, but
-# it has passed a test it could have failed.
+# noise. In the **nonlinear control** it depends on four fields, none linearly: busy against
+# idle couriers, a dinner-rush bump in the hour, and a saturating effect of the number of
+# items. Every other field is independent noise. A method that fails a control cannot be
+# trusted on real tables; one that passes has not been proven right, but it has passed a test
+# it could have failed.
 #
 # A row is made of *fields*, and a field may be several columns: the store number is 4 binary
-# columns, the hour and the weekday are each a point on a circle $(\sin, \cos)$, 2 columns. A person reasons about
-# fields; the network sees 16 columns. Attributions come per column, so at the end we add
-# them back up per field.
+# columns, the hour and the weekday are each a point on a circle $(\sin, \cos)$, 2 columns.
+# A person reasons about fields; the network sees 16 columns. Attributions come per column,
+# so at the end we add them back up per field.
 
 # %%
-from typing import NamedTuple
-
 import numpy as np
 import pandas as pd
 
 import handnet as hn
-from lessons._common import new_figure, start
+from lessons._common import start
+from lessons._occlusion_and_saliency_data import N_ROWS, field_layout, load_control
+from lessons._occlusion_and_saliency_plots import (HEATMAP_ROWS, plot_fields, plot_rows, plot_training_strip,
+                                                   plot_windows, save_training_animation)
 
 CONTROLS = ("positive", "nonlinear")
-N_ROWS = 2000            # generated orders per control; a quarter is held out
 EPOCHS = 1000            # full-batch epochs of train_control
 QUICK_EPOCHS = 300       # quick mode: the controls still pass (measured R^2 0.96 and 0.94)
 WINDOWS = (1, 2, 4)      # occlusion window widths, in columns
-HEATMAP_ROWS = 50        # test rows drawn in the heatmap
 #: The fields at columns 12..15: every 4-column window that covers one of them covers Distance.
 TIED_WITH_DISTANCE = ("Distance", "Busy Dashers", "Idle Dashers", "Outstanding Orders")
 
-
-class ControlData(NamedTuple):
-    """One control, split and standardised.
-
-    X_train (n_train, D), X_test (n_test, D): standardised features z = (x - x_mean) / x_std;
-    y_train, y_test: minutes; fields [(name, width)]; relevant: the fields y depends on;
-    x_mean, x_std (D,): from the training rows.
-    """
-    control: str
-    fields: list
-    relevant: tuple
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray
-    y_test: np.ndarray
-    x_mean: np.ndarray
-    x_std: np.ndarray
+if __name__ == "__main__":
+    run = start("occlusion_and_saliency")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
+    epochs = QUICK_EPOCHS if run.quick else EPOCHS
 
 
-def field_layout(fields):
-    """Where each field sits: a DataFrame with start, width and the columns j it spans."""
-    rows = [(name, sl.start, sl.stop - sl.start,
-             f"{sl.start}..{sl.stop - 1}" if sl.stop - sl.start > 1 else f"{sl.start}")
-            for name, sl in hn.datasets.field_slices(fields)]
-    return pd.DataFrame(rows, columns=["field", "start", "width", "columns"]).set_index("field")
+# %% [markdown]
+# ## The data
+#
+# `load_control` (in `lessons/_occlusion_and_saliency_data.py`) generates 2000 orders of a
+# control, holds a quarter of them out for testing and standardises every column (next
+# section). The cell loads both controls and shows the fields and the columns each one spans.
 
-
-def standardise(X, mean, std):
-    """z = (x - mean) / std, column by column.   X (N, D), mean (D,), std (D,) -> (N, D)."""
-    return (X - mean) / std
-
-
-def load_control(control, n=N_ROWS, seed=0):
-    """Generate a control, split it (a quarter held out) and standardise X with the training rows."""
-    data = hn.datasets.make_delivery_times(n, control=control, seed=seed)
-    X_train, X_test, y_train, y_test = hn.datasets.train_test_split(
-        data.X, data.y, test_size=0.25, seed=seed, stratify=False)
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    return ControlData(control, data.fields, data.relevant, standardise(X_train, mean, std),
-                       standardise(X_test, mean, std), y_train, y_test, mean, std)
+# %%
+if __name__ == "__main__":
+    splits = {control: load_control(control) for control in CONTROLS}
+    first = splits["positive"]
+    run.say(f"""
+        The data: {N_ROWS} generated orders per control, {len(first.fields)} fields in
+        {first.X_train.shape[1]} columns, split into {len(first.y_train)} training and
+        {len(first.y_test)} test rows. Every column is standardised with the training rows'
+        mean and standard deviation, so 0 means "an average order".""")
+    run.table(field_layout(first.fields), title="Fields and the columns they span:")
 
 
 # %% [markdown]
 # ## Standardise, then train
 #
 # Each column is standardised with the training rows' mean and standard deviation,
-# $z_j = (x_j - \mu_j)/\sigma_j$, so that $z_j = 0$ means "an average order" in every column.
+# $z_j = (x_j - \mu_j)/\sigma_j$ (`standardise`, applied by `load_control` above), so that
+# $z_j = 0$ means "an average order" in every column.
 # That choice is what makes the baseline below meaningful. The target is standardised too,
 # and that matters: fed in hours ($y/60$) instead, the same recipe reached only $R^2 = 0.81$
 # on the nonlinear control when we measured it. The network: one hidden layer of 16 tanh
@@ -127,6 +107,17 @@ def r_squared(y, y_hat):
     return float(1.0 - np.sum((y - y_hat) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
+if __name__ == "__main__":
+    nets = {}
+    for control, split in splits.items():
+        net, y_mean, y_std = nets[control] = train_control(split, epochs)
+        r2 = r_squared(split.y_test, predict_minutes(net, split.X_test, y_mean, y_std))
+        run.say(f"{control} control: y = {hn.datasets.DELIVERY_TARGETS[control]} + noise (minutes) "
+                f"depends on {', '.join(split.relevant)}. After {epochs} epochs "
+                f"the network explains R^2 = {r2:.3f} of the variance of the held-out delivery times.")
+        run.expect(f"{control} control: held-out R^2 > 0.9", r2 > 0.9, f"R^2 = {r2:.3f}")
+
+
 # %% [markdown]
 # ## Occlusion, and the baseline it needs
 #
@@ -153,11 +144,29 @@ def r_squared(y, y_hat):
 # We try windows of 1, 2 and 4 columns. Wide windows are the usual choice on images, where
 # neighbouring pixels belong together and one pixel alone is too small to matter. Whether that
 # carries over to a table is one of the things the controls will answer.
+#
+# The cell prints the occlusion map of the first positive-control test order for each window,
+# one number per column (in units of the standardised target), next to the field the column
+# belongs to.
 
 # %%
 def occlusion_maps(net, X, windows=WINDOWS, baseline=0.0):
     """Occlusion of output 0 with windows of each width: {w: (N, D)}.  Baseline 0 = the mean row."""
     return {w: hn.explain.occlusion(net, X, 0, w, baseline=baseline) for w in windows}
+
+
+if __name__ == "__main__":
+    field_of = [name for name, sl in hn.datasets.field_slices(first.fields) for _ in range(sl.start, sl.stop)]
+    order = pd.DataFrame({f"w = {w}": A[0] for w, A in
+                          occlusion_maps(nets["positive"][0], first.X_test[:1]).items()},
+                         index=pd.Index(field_of, name="column's field"))
+    run.table(order.round(3), title="Positive control, first test order: the occlusion of each column")
+    distance = dict(hn.datasets.field_slices(first.fields))["Distance"].start
+    d, w1, w4 = distance, order["w = 1"].to_numpy(), order["w = 4"].to_numpy()
+    run.say(f"""With w = 1 Distance's column stands out ({w1[d]:.3f}; every other column's |value| is at
+        most {np.max(np.abs(np.delete(w1, d))):.3f}). With w = 4 the three columns after it get
+        {np.min(w4[d + 1:d + 4]):.3f} to {np.max(w4[d + 1:d + 4]):.3f}: a wide window shares one column's drop with
+        its neighbours (measured below, in the section on windows).""")
 
 
 # %% [markdown]
@@ -226,6 +235,29 @@ def reaches_one(C, tol=1e-12):
     return float(np.mean(np.abs(np.max(np.abs(C), axis=1) - 1.0) <= tol))
 
 
+if __name__ == "__main__":
+    maps = {control: attributions(nets[control][0], split.X_test) for control, split in splits.items()}
+    gap = linear_model_gap()
+    run.say(f"""
+        A linear model y = z @ w + c: occlusion with a window of one column and baseline 0 and
+        gradient x input are both w_j z_j; the largest difference over 200 random rows is
+        {gap:.1e}.""")
+    run.expect("linear model: occlusion (w=1, baseline 0) equals gradient x input", gap < 1e-12,
+               f"max |difference| = {gap:.1e}")
+
+    for control in CONTROLS:
+        r, same = row_agreement(maps[control]["occlusion w=1"], maps[control]["gradient x input"])
+        C = maps[control]["combined"]
+        at_one = reaches_one(C)
+        run.say(f"""
+            {control} control, trained network: occlusion (w=1) and gradient x input correlate at
+            r = {r:.3f} per row on average, and put the same column on top, with the same sign, in
+            {100 * same:.1f}% of the {len(C)} test rows; the combined map reaches |C| = 1 in
+            {100 * at_one:.1f}% of the rows.""")
+        run.expect(f"{control} control: |C| reaches 1 exactly in the rows where both methods agree on top",
+                   at_one == same, f"{100 * at_one:.1f}% and {100 * same:.1f}%")
+
+
 # %% [markdown]
 # ## From columns to fields, and the controls
 #
@@ -267,6 +299,67 @@ def control_passes(summary, relevant):
     return sorted(top_fields(summary, len(relevant))) == sorted(relevant)
 
 
+def ranking_table(tables, relevant):
+    """One row per method: its top fields, the margin and whether the control passes."""
+    k = len(relevant)
+    return pd.DataFrame({name: {"top fields": ", ".join(top_fields(t, k)),
+                                "margin": f"{control_margin(t, relevant):.2f}",
+                                "passes": control_passes(t, relevant)}
+                         for name, t in tables.items()}).T
+
+
+if __name__ == "__main__":
+    tables = {control: field_tables(maps[control], splits[control].fields) for control in CONTROLS}
+    rel = splits["nonlinear"].relevant
+    runners_up = ", ".join(f"{name} ({width} column{'s' if width > 1 else ''})"
+                           for name, width in tables["positive"]["combined"]["width"].iloc[1:4].items())
+    run.say(f"""
+        Positive control, combined method: after Distance come {runners_up}. The "sum" per
+        field adds up noise over every column of a field, so wide noise fields rise; the "mean"
+        column of field_summary divides by the width instead.""")
+    run.table(tables["nonlinear"]["combined"].round(3),
+              title="Nonlinear control, combined method: field_summary over the test rows")
+    for control in CONTROLS:
+        run.table(ranking_table(tables[control], splits[control].relevant),
+                  title=f"{control} control: the top {len(splits[control].relevant)} per method "
+                        f"(true: {', '.join(splits[control].relevant)})")
+
+    pos = tables["positive"]
+    for name in ("occlusion w=1", "occlusion w=2", "gradient x input", "combined"):
+        run.expect(f"positive control, {name}: Distance ranked first",
+                   top_fields(pos[name], 1) == ["Distance"],
+                   f"first: {top_fields(pos[name], 1)[0]}, "
+                   f"margin {control_margin(pos[name], ('Distance',)):.2f}")
+    for name in ("occlusion w=1", "gradient x input", "combined"):
+        t = tables["nonlinear"][name]
+        run.expect(f"nonlinear control, {name}: top four fields are exactly the true four",
+                   control_passes(t, rel), f"margin {control_margin(t, rel):.2f}")
+
+
+# %% [markdown]
+# ### The combined attribution, drawn
+#
+# Per control, a heatmap of the combined attribution of 50 test rows (a row per order, a column
+# per feature, the fields separated by lines), and a bar per field of its sum.
+
+# %%
+if __name__ == "__main__":
+    for control in CONTROLS:
+        run.figure(plot_rows(maps[control]["combined"], splits[control].fields, control),
+                   f"rows_{control}.png")
+        run.figure(plot_fields(tables[control]["combined"], control, splits[control].relevant),
+                   f"fields_{control}.png")
+
+
+# %% [markdown]
+# ### Why scaling rows costs margin
+#
+# The combined method scales each row to a largest $|\text{value}|$ of 1 before averaging.
+# We compare the control margins of each method as it is, with its rows scaled
+# (`hn.explain.normalize_max`), and combined; and measure how much of an order's attribution
+# lands on the noise fields when its true field sits near its average.
+
+# %%
 def normalised_margins(maps, fields, relevant):
     """The control margin of occlusion (w=1) and gradient x input as they are, after scaling each
     row to a largest |value| of 1 (hn.explain.normalize_max), and of their combination.
@@ -294,13 +387,23 @@ def noise_share(A, X, column, near=0.2):
     return float(share[close].mean()), float(share[~close].mean())
 
 
-def ranking_table(tables, relevant):
-    """One row per method: its top fields, the margin and whether the control passes."""
-    k = len(relevant)
-    return pd.DataFrame({name: {"top fields": ", ".join(top_fields(t, k)),
-                                "margin": f"{control_margin(t, relevant):.2f}",
-                                "passes": control_passes(t, relevant)}
-                         for name, t in tables.items()}).T
+if __name__ == "__main__":
+    margins = pd.DataFrame({c: normalised_margins(maps[c], splits[c].fields, splits[c].relevant)
+                            for c in CONTROLS})
+    run.table(margins.round(2), title="Control margins before and after scaling each row to max 1:")
+    near, far = noise_share(maps["positive"]["occlusion w=1"], first.X_test, distance)
+    parts = "; ".join(
+        f"{c}: {margins.at['combined', c]:.2f} against {margins.at['occlusion, rows scaled', c]:.2f} "
+        f"and {margins.at['gradient x input, rows scaled', c]:.2f}" for c in CONTROLS)
+    run.say(f"""
+        Why is the combined margin lower than either method's own? Not because of the
+        averaging: scaling every row to a largest |value| of 1 already costs the margin. An
+        order whose true fields sit near their averages has almost nothing to attribute, and
+        scaling its row up to 1 inflates its noise columns to the size of a real effect (in the
+        positive control, orders within 0.2 standard deviations of the average distance put
+        {100 * near:.0f}% of their |occlusion| on the ten noise fields, the other orders
+        {100 * far:.0f}%). Against its two row-scaled parts the combination does about as well
+        ({parts}).""")
 
 
 # %% [markdown]
@@ -321,6 +424,9 @@ def ranking_table(tables, relevant):
 # of Distance's drop, and the four tie. With $w = 2$ the neighbours get half of it, so
 # Distance still leads by a factor of about 2. A table is not an image: its neighbouring
 # columns are unrelated fields, and a window that straddles a boundary mixes them.
+#
+# `windows.png` draws, per control, the field sums of occlusion with each window, each scaled
+# to its largest field, with the true fields marked.
 
 # %%
 def window_blur(D, window):
@@ -348,6 +454,40 @@ def tie_spread(summary, names):
     return float((values.max() - values.min()) / values.max())
 
 
+if __name__ == "__main__":
+    w2, w4 = tables["nonlinear"]["occlusion w=2"], tables["nonlinear"]["occlusion w=4"]
+    pos4 = pos["occlusion w=4"]
+    spread = tie_spread(pos4, TIED_WITH_DISTANCE)
+    verdict = "the true four" if control_passes(w2, rel) else "not the true four"
+    m2 = control_margin(w2, rel)
+    fifth = f"{top_fields(w2, 5)[4]} {'close behind' if m2 < 1.3 else 'next'}"
+    run.say(f"""
+        The wider windows. Positive control, w = 4: first is {top_fields(pos4, 1)[0]}, and the
+        four fields at columns 12..15 ({', '.join(TIED_WITH_DISTANCE)}) get sums within
+        {100 * spread:.1f}% of each other: a tie, so "Distance first" is a coin toss there, and
+        this lesson does not claim it. Nonlinear control: w = 2 gives the top four
+        {top_fields(w2, 4)} ({verdict}, margin {m2:.2f}, with {fifth}); w = 4 gives
+        {top_fields(w4, 4)} (margin {control_margin(w4, rel):.2f}). Only windows of one column
+        keep the fields cleanly apart.""")
+    run.expect("positive control, w = 4: Distance ties with the three fields whose windows all contain it",
+               spread < 0.05, f"spread of the four sums {100 * spread:.1f}% < 5%")
+
+    why = {"positive": "the target is additive, so a window's drop is the sum of its columns' drops",
+           "nonlinear": "larger: busy and idle dashers interact, and so do the hour's sin and cos columns, "
+                        "so drops do not simply add up"}
+    for control in CONTROLS:
+        A1 = maps[control]["occlusion w=1"]
+        errs = {w: relative_error(maps[control][f"occlusion w={w}"], blurred(A1, w)) for w in (2, 4)}
+        run.say(f"""
+            {control} control: the blur model A1 @ B.T predicts the w = 2 and w = 4 occlusion
+            maps from the w = 1 map with relative errors {errs[2]:.3f} and {errs[4]:.3f}
+            ({why[control]}).""")
+        if control == "positive":
+            run.expect("positive control: the blur model predicts the w = 4 map to 10%",
+                       errs[4] < 0.10, f"relative error {errs[4]:.3f}")
+    run.figure(plot_windows(tables, {c: splits[c].relevant for c in CONTROLS}), "windows.png")
+
+
 # %% [markdown]
 # ## Before and during training
 #
@@ -363,6 +503,9 @@ def tie_spread(summary, names):
 # rank can therefore change between two recorded epochs after that without being seen). The
 # frames of the animation are the heatmaps of the first 50 test rows at chosen epochs; the
 # animation is written with matplotlib's `PillowWriter` (Pillow comes with matplotlib).
+#
+# The positive control's network is trained again, from the same seed and so to the same
+# weights as above, this time watched.
 
 # %%
 VIDEO_EPOCHS = 200          # the length of the post's video
@@ -420,266 +563,15 @@ def first_ranked_first(ranking, field="Distance"):
     return (int(first[0]) if len(first) else None, int(stays[0]) if stays else None)
 
 
-def _draw_frame(ax, A, fields, title, labels=True):
-    """One heatmap panel of a combined map A (rows, D) on the fixed scale [-1, 1], fields marked."""
-    ax.clear()
-    ax.imshow(A, cmap="RdBu_r", vmin=-1.0, vmax=1.0, aspect="auto", interpolation="nearest")
-    bounds = np.cumsum([w for _, w in fields])[:-1] - 0.5
-    for b in bounds:
-        ax.axvline(b, color="0.3", lw=0.5)
-    centres = np.cumsum([0] + [w for _, w in fields])[:-1] + (np.array([w for _, w in fields]) - 1) / 2
-    ax.set_xticks(centres, [n for n, _ in fields] if labels else [], rotation=90, fontsize=6)
-    ax.set_yticks([])
-    ax.set_title(title, fontsize=8)
-
-
-def plot_training_strip(snapshots, ranking, fields, epochs, field="Distance"):
-    """The combined map of the first test rows at each of ``epochs``, side by side (one scale)."""
-    fig = new_figure((2.0 * len(epochs) + 0.6, 4.2))
-    axes = fig.subplots(1, len(epochs))
-    for k, (ax, e) in enumerate(zip(np.atleast_1d(axes), epochs)):
-        _draw_frame(ax, snapshots[e], fields, f"epoch {e}\n{field} #{ranking.at[e, f'{field} rank']}",
-                    labels=k == 0)
-    fig.suptitle(f"Positive control: combined attribution of {HEATMAP_ROWS} test orders while "
-                 f"training (red/blue: +-1)")
-    return fig
-
-
-def save_training_animation(snapshots, ranking, fields, path, fps=4, field="Distance"):
-    """An animated GIF of the heatmaps in ``snapshots`` (epoch order), written atomically.
-
-    matplotlib's PillowWriter grabs one frame per epoch; the GIF goes to a temporary file in the
-    same folder (ending in .gif, which Pillow needs to choose the format) and is renamed over
-    ``path`` once complete. Returns the path.
-    """
-    import os
-    from pathlib import Path
-
-    from matplotlib.animation import PillowWriter
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from matplotlib.figure import Figure
-
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    fig = Figure(figsize=(4.8, 4.6))           # a fixed layout: each frame only swaps the image data
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.06, 0.3, 0.9, 0.62))
-    epochs = sorted(snapshots)
-    _draw_frame(ax, snapshots[epochs[0]], fields, "")
-    image = ax.images[0]
-    writer = PillowWriter(fps=fps)
-    try:
-        with writer.saving(fig, str(tmp), dpi=80):
-            for e in epochs:
-                image.set_data(snapshots[e])
-                ax.set_title(f"epoch {e}: {field} ranked #{ranking.at[e, f'{field} rank']} "
-                             f"(first: {ranking.at[e, 'first']})", fontsize=8)
-                writer.grab_frame()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-# %% [markdown]
-# ## Figures
-#
-# The heatmap shows the combined attribution of 50 test rows (a row per order, a column per
-# feature, the fields separated by lines); the bar chart the per-field sums; the last figure the
-# three windows side by side, each scaled to its largest field, with the true fields marked.
-
-# %%
-def plot_rows(A, fields, control):
-    """Heatmap of the first HEATMAP_ROWS rows of A (N, D) with the fields marked."""
-    return hn.explain.plot_attribution_rows(
-        A[:HEATMAP_ROWS], fields=fields,
-        title=f"{control} control: combined attribution of {min(HEATMAP_ROWS, len(A))} test orders")
-
-
-def plot_fields(summary, control, relevant):
-    """Bar per field of a field_summary table (column "sum")."""
-    return hn.explain.plot_field_bars(
-        summary,
-        title=f"{control} control: combined attribution per field\ntrue fields: {', '.join(relevant)}")
-
-
-def window_shares(tables, windows=WINDOWS):
-    """Field sums of occlusion with each window, divided by that window's largest field sum.
-
-    tables: field_tables of one control. Returns a DataFrame: a row per field (in the order of
-    w = 1), a column "w = 1", "w = 2", ... per window.
-    """
-    order = tables["occlusion w=1"].index
-    return pd.DataFrame({f"w = {w}": tables[f"occlusion w={w}"]["sum"].reindex(order)
-                         / tables[f"occlusion w={w}"]["sum"].max() for w in windows})
-
-
-def plot_windows(tables_by_control, relevant_by_control, windows=WINDOWS):
-    """Per control, the field sums of occlusion with each window, each scaled to its largest."""
-    import seaborn as sns
-
-    fig = new_figure((12.0, 5.0))
-    axes = fig.subplots(1, len(tables_by_control), sharey=False)
-    for ax, (control, tables) in zip(np.atleast_1d(axes), tables_by_control.items()):
-        shares = window_shares(tables, windows)
-        order = list(shares.index)
-        frame = shares.reset_index().melt(id_vars="field", var_name="window",
-                                          value_name="share of the largest field")
-        sns.barplot(frame, y="field", x="share of the largest field", hue="window", ax=ax,
-                    palette="viridis", orient="h", errorbar=None)
-        labels = [f"{n} *" if n in relevant_by_control[control] else n for n in order]
-        ax.set_yticks(range(len(order)), labels)
-        ax.set_title(f"{control} control (* = true field)")
-        ax.set_ylabel("")
-        ax.grid(True, axis="x", alpha=0.3)
-        handles, names = ax.get_legend_handles_labels()
-        ax.get_legend().remove()
-    fig.legend(handles, names, loc="outside lower center", ncols=len(windows), title="occlusion window")
-    fig.suptitle("Occlusion per field with windows of 1, 2 and 4 columns, fields in the order of w = 1")
-    return fig
-
-
-# %% [markdown]
-# ## Running the lesson
-
-# %%
-def main(argv=None):
-    run = start("occlusion_and_saliency", __doc__, argv)
-    epochs = QUICK_EPOCHS if run.quick else EPOCHS
-
-    first = load_control("positive")
-    run.say(f"""
-        The data: {N_ROWS} generated orders per control, {len(first.fields)} fields in
-        {first.X_train.shape[1]} columns, split into {len(first.y_train)} training and
-        {len(first.y_test)} test rows. Every column is standardised with the training rows'
-        mean and standard deviation, so 0 means "an average order".""")
-    run.table(field_layout(first.fields), title="Fields and the columns they span:")
-
-    splits, maps, tables = {}, {}, {}
-    frames = frame_epochs(run.quick)
-    for control in CONTROLS:
-        split = first if control == "positive" else load_control(control)
-        if control == "positive":     # the same training, watched epoch by epoch (see below)
-            net, y_mean, y_std, ranking, snapshots = attributions_while_training(
-                split, epochs, frames, dense=20 if run.quick else VIDEO_EPOCHS)
-        else:
-            net, y_mean, y_std = train_control(split, epochs)
-        r2 = r_squared(split.y_test, predict_minutes(net, split.X_test, y_mean, y_std))
-        run.say(f"{control} control: y = {hn.datasets.DELIVERY_TARGETS[control]} + noise (minutes) "
-                f"depends on {', '.join(split.relevant)}. After {epochs} epochs "
-                f"the network explains R^2 = {r2:.3f} of the variance of the held-out delivery times.")
-        run.expect(f"{control} control: held-out R^2 > 0.9", r2 > 0.9, f"R^2 = {r2:.3f}")
-        splits[control] = split
-        maps[control] = attributions(net, split.X_test)
-        tables[control] = field_tables(maps[control], split.fields)
-
-    gap = linear_model_gap()
-    run.say(f"""
-        A linear model y = z @ w + c: occlusion with a window of one column and baseline 0 and
-        gradient x input are both w_j z_j; the largest difference over 200 random rows is
-        {gap:.1e}.""")
-    run.expect("linear model: occlusion (w=1, baseline 0) equals gradient x input", gap < 1e-12,
-               f"max |difference| = {gap:.1e}")
-
-    for control in CONTROLS:
-        r, same = row_agreement(maps[control]["occlusion w=1"], maps[control]["gradient x input"])
-        C = maps[control]["combined"]
-        at_one = reaches_one(C)
-        run.say(f"""
-            {control} control, trained network: occlusion (w=1) and gradient x input correlate at
-            r = {r:.3f} per row on average, and put the same column on top, with the same sign, in
-            {100 * same:.1f}% of the {len(C)} test rows; the combined map reaches |C| = 1 in
-            {100 * at_one:.1f}% of the rows.""")
-        run.expect(f"{control} control: |C| reaches 1 exactly in the rows where both methods agree on top",
-                   at_one == same, f"{100 * at_one:.1f}% and {100 * same:.1f}%")
-
-    rel = splits["nonlinear"].relevant
-    runners_up = ", ".join(f"{name} ({width} column{'s' if width > 1 else ''})"
-                           for name, width in tables["positive"]["combined"]["width"].iloc[1:4].items())
-    run.say(f"""
-        Positive control, combined method: after Distance come {runners_up}. The "sum" per
-        field adds up noise over every column of a field, so wide noise fields rise; the "mean"
-        column of field_summary divides by the width instead.""")
-    run.table(tables["nonlinear"]["combined"].round(3),
-              title="Nonlinear control, combined method: field_summary over the test rows")
-    for control in CONTROLS:
-        run.table(ranking_table(tables[control], splits[control].relevant),
-                  title=f"{control} control: the top {len(splits[control].relevant)} per method "
-                        f"(true: {', '.join(splits[control].relevant)})")
-
-    margins = pd.DataFrame({c: normalised_margins(maps[c], splits[c].fields, splits[c].relevant)
-                            for c in CONTROLS})
-    run.table(margins.round(2), title="Control margins before and after scaling each row to max 1:")
-    distance = dict(hn.datasets.field_slices(splits["positive"].fields))["Distance"].start
-    near, far = noise_share(maps["positive"]["occlusion w=1"], splits["positive"].X_test, distance)
-    parts = "; ".join(
-        f"{c}: {margins.at['combined', c]:.2f} against {margins.at['occlusion, rows scaled', c]:.2f} "
-        f"and {margins.at['gradient x input, rows scaled', c]:.2f}" for c in CONTROLS)
-    run.say(f"""
-        Why is the combined margin lower than either method's own? Not because of the
-        averaging: scaling every row to a largest |value| of 1 already costs the margin. An
-        order whose true fields sit near their averages has almost nothing to attribute, and
-        scaling its row up to 1 inflates its noise columns to the size of a real effect (in the
-        positive control, orders within 0.2 standard deviations of the average distance put
-        {100 * near:.0f}% of their |occlusion| on the ten noise fields, the other orders
-        {100 * far:.0f}%). Against its two row-scaled parts the combination does about as well
-        ({parts}).""")
-
-    pos = tables["positive"]
-    for name in ("occlusion w=1", "occlusion w=2", "gradient x input", "combined"):
-        run.expect(f"positive control, {name}: Distance ranked first",
-                   top_fields(pos[name], 1) == ["Distance"],
-                   f"first: {top_fields(pos[name], 1)[0]}, "
-                   f"margin {control_margin(pos[name], ('Distance',)):.2f}")
-    for name in ("occlusion w=1", "gradient x input", "combined"):
-        t = tables["nonlinear"][name]
-        run.expect(f"nonlinear control, {name}: top four fields are exactly the true four",
-                   control_passes(t, rel), f"margin {control_margin(t, rel):.2f}")
-
-    w2, w4 = tables["nonlinear"]["occlusion w=2"], tables["nonlinear"]["occlusion w=4"]
-    pos4 = pos["occlusion w=4"]
-    spread = tie_spread(pos4, TIED_WITH_DISTANCE)
-    verdict = "the true four" if control_passes(w2, rel) else "not the true four"
-    m2 = control_margin(w2, rel)
-    fifth = f"{top_fields(w2, 5)[4]} {'close behind' if m2 < 1.3 else 'next'}"
-    run.say(f"""
-        The wider windows. Positive control, w = 4: first is {top_fields(pos4, 1)[0]}, and the
-        four fields at columns 12..15 ({', '.join(TIED_WITH_DISTANCE)}) get sums within
-        {100 * spread:.1f}% of each other: a tie, so "Distance first" is a coin toss there, and
-        this lesson does not claim it. Nonlinear control: w = 2 gives the top four
-        {top_fields(w2, 4)} ({verdict}, margin {m2:.2f}, with {fifth}); w = 4 gives
-        {top_fields(w4, 4)} (margin {control_margin(w4, rel):.2f}). Only windows of one column
-        keep the fields cleanly apart.""")
-    run.expect("positive control, w = 4: Distance ties with the three fields whose windows all contain it",
-               spread < 0.05, f"spread of the four sums {100 * spread:.1f}% < 5%")
-
-    why = {"positive": "the target is additive, so a window's drop is the sum of its columns' drops",
-           "nonlinear": "larger: busy and idle dashers interact, and so do the hour's sin and cos columns, "
-                        "so drops do not simply add up"}
-    for control in CONTROLS:
-        A1 = maps[control]["occlusion w=1"]
-        errs = {w: relative_error(maps[control][f"occlusion w={w}"], blurred(A1, w)) for w in (2, 4)}
-        run.say(f"""
-            {control} control: the blur model A1 @ B.T predicts the w = 2 and w = 4 occlusion
-            maps from the w = 1 map with relative errors {errs[2]:.3f} and {errs[4]:.3f}
-            ({why[control]}).""")
-        if control == "positive":
-            run.expect("positive control: the blur model predicts the w = 4 map to 10%",
-                       errs[4] < 0.10, f"relative error {errs[4]:.3f}")
-
-    for control in CONTROLS:
-        run.figure(plot_rows(maps[control]["combined"], splits[control].fields, control),
-                   f"rows_{control}.png")
-        run.figure(plot_fields(tables[control]["combined"], control, splits[control].relevant),
-                   f"fields_{control}.png")
-    run.figure(plot_windows(tables, {c: splits[c].relevant for c in CONTROLS}), "windows.png")
-
-    # -- before and during training ------------------------------------------------------------
+if __name__ == "__main__":
+    net, _, _, ranking, snapshots = attributions_while_training(
+        first, epochs, frame_epochs(run.quick), dense=20 if run.quick else VIDEO_EPOCHS)
+    same = max(float(np.max(np.abs(a - b))) for a, b in zip(net.weights, nets["positive"][0].weights))
     at_first, stays = first_ranked_first(ranking)
     untrained = ranking.loc[0]
     run.say(f"""
-        Before and during training (positive control). The untrained network (epoch 0) ranks
+        Before and during training (positive control; the watched training ends at the weights
+        trained above, largest difference {same:.1e}). The untrained network (epoch 0) ranks
         {untrained['first']} first and Distance #{untrained['Distance rank']}, with
         {untrained['Distance share']:.0%} of the attribution: a picture of its random
         initialisation. Distance first ranks first at epoch {at_first} and, at every recorded
@@ -691,23 +583,26 @@ def main(argv=None):
     run.expect("the trained network ranks Distance first at every recorded epoch from some epoch on",
                stays is not None and ranking["Distance rank"].iloc[-1] == 1,
                f"first at epoch {at_first}, for good from epoch {stays}")
-    run.figure(plot_rows(snapshots[0], splits["positive"].fields, "positive (untrained)"),
-               "rows_positive_untrained.png")
+    run.figure(plot_rows(snapshots[0], first.fields, "positive (untrained)"), "rows_positive_untrained.png")
     strip = sorted({0, 1, 2, 5, 20, VIDEO_EPOCHS} | ({at_first} if at_first in snapshots else set()))
-    run.figure(plot_training_strip(snapshots, ranking, splits["positive"].fields, strip),
-               "training_strip.png")
-    gif = save_training_animation(snapshots, ranking, splits["positive"].fields,
-                                  run.path("training.gif"))
+    run.figure(plot_training_strip(snapshots, ranking, first.fields, strip), "training_strip.png")
+    gif = save_training_animation(snapshots, ranking, first.fields, run.path("training.gif"))
     run.written.append(gif)
     print(f"wrote {gif}  ({len(snapshots)} frames, epochs 0..{max(snapshots)})")
 
+
+# %% [markdown]
+# ## In short
+
+# %%
+if __name__ == "__main__":
     run.say("""
         In short: on a table, occlude one column at a time (or one whole field), against a
         baseline that means "average"; gradient x input gives nearly the same answer from a
         single backward pass. Both pass both controls. Windows borrowed from images blur
         unrelated neighbouring fields together and fail them.""")
-    return run.finish()
 
 
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()

@@ -1,8 +1,6 @@
 """Region maps: what the weights of the 20x20 digits network look at, and what that picture leaves out.
 
-A lesson in the percent format: run it with ``python -m lessons.region_maps`` (``--quick``
-for a fast run, ``--out DIR`` for the figures), or open it as a notebook with jupytext.
-The functions can be imported on their own; ``main`` calls them in order.
+Run from the project root:  python -m lessons.region_maps  [--quick] [--out DIR]
 """
 
 # %% [markdown]
@@ -41,12 +39,24 @@ import pandas as pd
 
 import handnet as hn
 from lessons import crafting_by_hand as recipe
-from lessons._common import new_figure, start
+from lessons._common import start
+from lessons._region_maps_plots import IMAGE, plot_agreement, plot_class_by_method, plot_experiment_1, plot_region_maps
 
+if __name__ == "__main__":
+    run = start("region_maps")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
+
+
+# %% [markdown]
+# ## The network
+#
+# The notebook's recipe, trained as `lessons.crafting_by_hand` trains it (200 full-batch steps;
+# 40 in quick mode), and its accuracy on the held-out digits. The class averages below use the
+# first 50 held-out digits of each class.
+
+# %%
 LAYERS = recipe.DIMENSIONS          # [400, 14, 10]
 STEPS = recipe.STEPS                # the notebook's 200 steps: about 86% held-out accuracy
 QUICK_STEPS = 40                    # quick mode: about 75%
-IMAGE = (20, 20)
 PER_CLASS = 50          # held-out digits per class whose gradients and occlusion maps are averaged
 OCCLUSION_WINDOW = (2, 2)
 BIAS_SHIFT = 1.0        # added to every hidden bias in the bias experiment
@@ -73,12 +83,32 @@ def per_class(X, y, n=PER_CLASS):
     return X[rows], y[rows]
 
 
+if __name__ == "__main__":
+    steps = QUICK_STEPS if run.quick else STEPS
+    X_train, X_held, y_train, y_held = digits_split()
+    net, initial = train_digits(X_train, y_train, steps)
+    acc = hn.accuracy(y_held, net.predict(X_held))
+    X_test, y_test = per_class(X_held, y_held)
+    run.say(f"""
+        The network: the notebook's recipe (lessons.crafting_by_hand), {LAYERS}, sigmoid layers,
+        {steps} full-batch steps on {len(X_train)} digits of 20 x 20 pixels. Held-out accuracy:
+        {100 * acc:.1f}% of {len(X_held)}. The class averages below use the first {PER_CLASS}
+        held-out digits of each class.""")
+    target = 0.8 if not run.quick else 0.5
+    run.expect(f"the digits network is accurate (held-out accuracy > {target:.0%})", acc > target,
+               f"{100 * acc:.1f}%")
+
+
 # %% [markdown]
 # ## The projection, by hand and by handnet
 #
 # Carrying $E$ back through layer $l$ is backprop's step $E \mapsto E\, W_l^\top$ without the
 # factor $f'$. With $E = I$ the whole walk is one product of the weight matrices, transposed.
 # We compute it that way and check it against `hn.explain.region_maps`.
+#
+# Two figures: `experiment1.png`, the notebook's two pictures of each digit's map, centred
+# diverging and grey, each map on its own scale as the notebook draws them; and
+# `region_maps.png`, the ten region maps on one colour scale (`hn.explain.plot_class_maps`).
 
 # %%
 def weight_product(net):
@@ -98,6 +128,20 @@ def experiment_1(net, digit):
     return k
 
 
+if __name__ == "__main__":
+    R = hn.explain.region_maps(net)
+    by_hand = np.max(np.abs(weight_product(net) - R))
+    notebook = np.array([experiment_1(net, c) for c in range(10)])
+    by_notebook = np.max(np.abs(notebook - R))
+    run.say(f"The region maps R = (W_1 W_2).T have shape {R.shape}; by hand, by the notebook's "
+            f"Experiment 1 and by handnet they differ by at most {max(by_hand, by_notebook):.1e}.")
+    run.expect("region maps = (W_1 W_2).T, the product of the weights", by_hand < 1e-12, f"{by_hand:.1e}")
+    run.expect("the notebook's Experiment 1 gives hn.explain.region_maps for every digit",
+               by_notebook < 1e-12, f"{by_notebook:.1e}")
+    run.figure(plot_experiment_1(notebook), "experiment1.png")
+    run.figure(plot_region_maps(R), "region_maps.png")
+
+
 # %% [markdown]
 # ## Three explanations per class
 #
@@ -114,6 +158,10 @@ def experiment_1(net, digit):
 #
 # Averages per class are one matrix product: with the one-hot matrix $Y$ (N, 10),
 # $\bar A = \mathrm{diag}(1/n)\, Y^\top A$.
+#
+# `class_by_method.png` shows them: a column per class, a row per method (mean image, region
+# map, mean input gradient, mean occlusion), each method divided by its largest |value| over
+# the ten classes, so that within a method the classes share one colour scale.
 
 # %%
 def class_means(A, y, K=10):
@@ -133,6 +181,17 @@ def mean_occlusion_maps(net, X, y, window=OCCLUSION_WINDOW):
     return class_means(O, y, net.layer_sizes[-1])
 
 
+if __name__ == "__main__":
+    G = mean_input_gradients(net, X_test, y_test)
+    O = mean_occlusion_maps(net, X_test, y_test)
+    mean_images = class_means(X_test, y_test)
+    run.say(f"""Over the {len(X_test)} test digits ({PER_CLASS} per class): mean input gradients G
+        {G.shape}, mean occlusion maps O {O.shape} and mean images {mean_images.shape}, one row per
+        class.""")
+    run.figure(plot_class_by_method(mean_images, {"region map": R, "mean input gradient": G,
+                                                  "mean occlusion": O}), "class_by_method.png")
+
+
 # %% [markdown]
 # ## How far do they agree?
 #
@@ -143,9 +202,7 @@ def mean_occlusion_maps(net, X, y, window=OCCLUSION_WINDOW):
 # $$\rho(a, b) = \frac{\sum_j (a_j - \bar a)(b_j - \bar b)}
 #                     {\sqrt{\sum_j (a_j - \bar a)^2 \sum_j (b_j - \bar b)^2}},$$
 #
-# one number per class and pair of methods. For the figure, each method is divided by its
-# largest $|\text{value}|$ over all ten classes, so within a method the classes share one
-# colour scale and can be compared.
+# one number per class and pair of methods (`agreement.png` draws them).
 
 # %%
 def row_correlation(A, B):
@@ -163,10 +220,26 @@ def agreement_table(R, G, O):
                         index=pd.Index(range(len(R)), name="class"))
 
 
+if __name__ == "__main__":
+    table = agreement_table(R, G, O)
+    run.table(table.round(3), title=f"Correlation over the {R.shape[1]} pixels, per class:")
+    means = table.mean()
+    rg, ro, go = means["region ~ gradient"], means["region ~ occlusion"], means["gradient ~ occlusion"]
+    run.say(f"""
+        Averaged over the classes: region map ~ mean input gradient {rg:.3f}, region map ~ mean
+        occlusion {ro:.3f}, mean input gradient ~ mean occlusion {go:.3f}. The region map is a
+        fair summary of the average *slope*, not of what covering the ink does.""")
+    run.expect("the region map follows the mean input gradient (mean correlation > 0.8)",
+               means["region ~ gradient"] > 0.8, f"{means['region ~ gradient']:.3f}")
+    run.figure(plot_agreement(table), "agreement.png")
+
+
 # %% [markdown]
 # ## What the projection ignores, measured
 #
-# **1. The nonlinearities.** The exact input gradient is backprop's recursion started from
+# ### 1. The nonlinearities
+#
+# The exact input gradient is backprop's recursion started from
 # the output unit,
 #
 # $$\delta_2 = e_c \odot f_2'(z_2),\qquad \delta_1 = (\delta_2 W_2^\top) \odot f_1'(z_1),\qquad
@@ -177,19 +250,6 @@ def agreement_table(R, G, O):
 # network whose activations are all the identity ($f' \equiv 1$) the region map *is* the
 # input gradient, at every input, exactly. For the sigmoid network it is not: a sigmoid's
 # slope is at most 1/4 and differs from unit to unit and from digit to digit.
-#
-# **2. The biases.** They shift each $z_l$, and so where each unit sits on its sigmoid, and so
-# every $f'(z)$ and every gradient; the region map does not contain them at all. We add 1 to
-# every hidden bias and see what moves.
-#
-# **3. The input.** The map is the same for every digit, including for pixels that are blank in
-# every image. The weights leaving such a pixel never change in training: their gradient is
-# $\partial J/\partial W_1[j, :] = \frac1m \sum_i x_{ij}\, \delta_{1,i} = 0$ when $x_{ij} = 0$
-# for every $i$. Only the L2 penalty acts on them, $W \leftarrow W - \alpha\lambda W$ (the
-# notebook's step), so after $s$ steps they are exactly their random initial values times
-# $(1 - \alpha\lambda)^s$, and the region map projects them all the same. Occlusion, by contrast, only sees ink: covering a blank pixel with blank changes
-# nothing. Multiplying the region map by the mean image (a crude "weights x input") should
-# therefore move it towards occlusion.
 
 # %%
 def identity_network_gap(X, seed=0):
@@ -213,160 +273,7 @@ def gradient_vs_projection(net, X, y):
     return row_correlation(G, R), np.linalg.norm(G, axis=1) / np.linalg.norm(R, axis=1)
 
 
-def bias_shift_effect(net, X, y, shift=BIAS_SHIFT):
-    """Add ``shift`` to every hidden bias: (max |change of the region maps|,
-    ||change of the input gradients|| / ||input gradients||) over the rows of X."""
-    moved = net.copy()
-    for l in range(net.n_layers - 1):
-        moved.biases[l] = net.biases[l] + shift
-    dR = np.max(np.abs(hn.explain.region_maps(moved) - hn.explain.region_maps(net)))
-    G = hn.explain.input_gradient(net, X, y)
-    dG = np.linalg.norm(hn.explain.input_gradient(moved, X, y) - G) / np.linalg.norm(G)
-    return float(dR), float(dG)
-
-
-def blank_pixels(X):
-    """Pixels that are 0 in every row of X (N, D): a boolean mask (D,)."""
-    return ~np.any(X != 0, axis=0)
-
-
-def untrained_weight_change(net, initial, mask, decay=1.0):
-    """max |W_1[j, :] - decay * W_1 at initialisation[j, :]| over the pixels j in ``mask``."""
-    return float(np.max(np.abs(net.weights[0][mask] - decay * initial.weights[0][mask])))
-
-
-# %% [markdown]
-# ## Figures
-#
-# `experiment1.png`: the notebook's two pictures of each digit's map, centred diverging and
-# grey, each map on its own scale as the notebook draws them.
-# `region_maps.png`: the ten region maps on one colour scale (`hn.explain.plot_class_maps`).
-# `class_by_method.png`: a column per class, a row per method (mean image, region map, mean
-# input gradient, mean occlusion), each method on its own shared scale. `agreement.png`: the
-# correlations per class.
-
-# %%
-def scale_per_method(maps):
-    """Divide each (K, D) map set by its largest |value| over all classes: {name: (scaled, scale)}."""
-    return {name: (M / np.max(np.abs(M)), float(np.max(np.abs(M)))) for name, M in maps.items()}
-
-
-def plot_region_maps(R):
-    """The region maps (K, D) as 20 x 20 images, one colour scale (hn.explain.plot_class_maps)."""
-    return hn.explain.plot_class_maps(R, IMAGE, title="Region maps e_c W_2.T W_1.T of the trained "
-                                                       "400-14-10 network")
-
-
-def plot_experiment_1(R):
-    """Row 1: each map centred on 0 (blue - white - red, symmetric about 0); row 2: the same map in grey
-    from its minimum (black) to its maximum (white). Each map on its own scale."""
-    K = len(R)
-    fig = new_figure((1.6 * K, 3.9))
-    axes = fig.subplots(2, K)
-    for c in range(K):
-        image = R[c].reshape(IMAGE)
-        top = np.max(np.abs(image))
-        axes[0, c].imshow(image, cmap="RdBu_r", vmin=-top, vmax=top)
-        axes[1, c].imshow(image, cmap="gray")
-        axes[0, c].set_title(f"digit {c}", fontsize=10)
-        for ax in axes[:, c]:
-            ax.axis("off")
-    fig.suptitle("Experiment 1: e_c run back through W_2 and W_1 (biases dropped); centred on 0, and grey")
-    return fig
-
-
-def plot_class_by_method(mean_images, maps):
-    """A grid: columns = classes, rows = the mean image then each method in ``maps`` ({name: (K, D)}).
-
-    The mean images are grey from 0 to 1; each method is divided by its largest |value| over
-    the classes and drawn from -1 (blue) to +1 (red).
-    """
-    K = mean_images.shape[0]
-    scaled = scale_per_method(maps)
-    fig = new_figure((1.25 * K + 1.5, 1.35 * (len(maps) + 1) + 0.6))
-    axes = fig.subplots(len(maps) + 1, K, squeeze=False)
-    rows = [("mean image", mean_images, "gray_r", 0.0, 1.0)] + \
-           [(f"{name}\n(max {s:.2g})", M, "RdBu_r", -1.0, 1.0) for name, (M, s) in scaled.items()]
-    for r, (label, M, cmap, lo, hi) in enumerate(rows):
-        for c in range(K):
-            ax = axes[r, c]
-            image = ax.imshow(M[c].reshape(IMAGE), cmap=cmap, vmin=lo, vmax=hi)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(f"class {c}", fontsize=10)
-            if c == 0:
-                ax.set_ylabel(label, fontsize=9)
-        if r == 0:
-            grey = image
-    fig.colorbar(image, ax=axes[1:, :].ravel().tolist(), shrink=0.8, label="share of the method's max")
-    fig.colorbar(grey, ax=axes[0, :].ravel().tolist(), shrink=0.8, label="ink")
-    fig.suptitle("Per class: mean test image, region map, mean input gradient, mean occlusion (2 x 2)")
-    return fig
-
-
-def plot_agreement(table):
-    """Grouped bars: the correlations of agreement_table per class."""
-    import seaborn as sns
-
-    long = table.reset_index().melt(id_vars="class", var_name="pair", value_name="correlation")
-    fig = new_figure((9.0, 4.0))
-    ax = fig.subplots()
-    sns.barplot(long, x="class", y="correlation", hue="pair", ax=ax, palette="viridis", errorbar=None)
-    ax.set_ylim(min(0.0, float(long["correlation"].min()) - 0.05), 1.18)
-    ax.axhline(1.0, color="0.6", linewidth=0.8)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="upper center", ncols=3, fontsize=8)
-    ax.set_title(f"Pearson correlation over the {IMAGE[0] * IMAGE[1]} pixels, per class")
-    return fig
-
-
-# %% [markdown]
-# ## Running the lesson
-
-# %%
-def main(argv=None):
-    run = start("region_maps", __doc__, argv)
-    steps = QUICK_STEPS if run.quick else STEPS
-
-    X_train, X_held, y_train, y_held = digits_split()
-    net, initial = train_digits(X_train, y_train, steps)
-    acc = hn.accuracy(y_held, net.predict(X_held))
-    X_test, y_test = per_class(X_held, y_held)
-    run.say(f"""
-        The network: the notebook's recipe (lessons.crafting_by_hand), {LAYERS}, sigmoid layers,
-        {steps} full-batch steps on {len(X_train)} digits of 20 x 20 pixels. Held-out accuracy:
-        {100 * acc:.1f}% of {len(X_held)}. The class averages below use the first {PER_CLASS}
-        held-out digits of each class.""")
-    target = 0.8 if not run.quick else 0.5
-    run.expect(f"the digits network is accurate (held-out accuracy > {target:.0%})", acc > target,
-               f"{100 * acc:.1f}%")
-
-    R = hn.explain.region_maps(net)
-    by_hand = np.max(np.abs(weight_product(net) - R))
-    notebook = np.array([experiment_1(net, c) for c in range(10)])
-    by_notebook = np.max(np.abs(notebook - R))
-    run.say(f"The region maps R = (W_1 W_2).T have shape {R.shape}; by hand, by the notebook's "
-            f"Experiment 1 and by handnet they differ by at most {max(by_hand, by_notebook):.1e}.")
-    run.expect("region maps = (W_1 W_2).T, the product of the weights", by_hand < 1e-12, f"{by_hand:.1e}")
-    run.expect("the notebook's Experiment 1 gives hn.explain.region_maps for every digit",
-               by_notebook < 1e-12, f"{by_notebook:.1e}")
-    run.figure(plot_experiment_1(notebook), "experiment1.png")
-
-    G = mean_input_gradients(net, X_test, y_test)
-    O = mean_occlusion_maps(net, X_test, y_test)
-    mean_images = class_means(X_test, y_test)
-    table = agreement_table(R, G, O)
-    run.table(table.round(3), title=f"Correlation over the {R.shape[1]} pixels, per class:")
-    means = table.mean()
-    rg, ro, go = means["region ~ gradient"], means["region ~ occlusion"], means["gradient ~ occlusion"]
-    run.say(f"""
-        Averaged over the classes: region map ~ mean input gradient {rg:.3f}, region map ~ mean
-        occlusion {ro:.3f}, mean input gradient ~ mean occlusion {go:.3f}. The region map is a
-        fair summary of the average *slope*, not of what covering the ink does.""")
-    run.expect("the region map follows the mean input gradient (mean correlation > 0.8)",
-               means["region ~ gradient"] > 0.8, f"{means['region ~ gradient']:.3f}")
-
+if __name__ == "__main__":
     gap = identity_network_gap(X_test)
     run.say(f"""
         What the projection ignores. 1. The nonlinearities (every f' set to 1). A network of the
@@ -389,6 +296,28 @@ def main(argv=None):
     run.expect("sigmoid activations: the gradients are not the projection (median correlation < 0.99)",
                np.median(corr) < 0.99, f"median {np.median(corr):.3f}")
 
+
+# %% [markdown]
+# ### 2. The biases
+#
+# They They shift each $z_l$, and so where each unit sits on its sigmoid, and so
+# every $f'(z)$ and every gradient; the region map does not contain them at all. We add 1 to
+# every hidden bias and see what moves.
+
+# %%
+def bias_shift_effect(net, X, y, shift=BIAS_SHIFT):
+    """Add ``shift`` to every hidden bias: (max |change of the region maps|,
+    ||change of the input gradients|| / ||input gradients||) over the rows of X."""
+    moved = net.copy()
+    for l in range(net.n_layers - 1):
+        moved.biases[l] = net.biases[l] + shift
+    dR = np.max(np.abs(hn.explain.region_maps(moved) - hn.explain.region_maps(net)))
+    G = hn.explain.input_gradient(net, X, y)
+    dG = np.linalg.norm(hn.explain.input_gradient(moved, X, y) - G) / np.linalg.norm(G)
+    return float(dR), float(dG)
+
+
+if __name__ == "__main__":
     dR, dG = bias_shift_effect(net, X_test, y_test)
     run.say(f"""
         2. The biases. Adding {BIAS_SHIFT:g} to every hidden bias changes the region maps by
@@ -397,6 +326,32 @@ def main(argv=None):
     run.expect("a bias shift leaves the region maps exactly unchanged", dR == 0.0, f"max change {dR:.1e}")
     run.expect("the same shift moves the input gradients (by > 10%)", dG > 0.1, f"{100 * dG:.0f}%")
 
+
+# %% [markdown]
+# ### 3. The input
+#
+# The map is the same for every digit, including for pixels that are blank in
+# every image. The weights leaving such a pixel never change in training: their gradient is
+# $\partial J/\partial W_1[j, :] = \frac1m \sum_i x_{ij}\, \delta_{1,i} = 0$ when $x_{ij} = 0$
+# for every $i$. Only the L2 penalty acts on them, $W \leftarrow W - \alpha\lambda W$ (the
+# notebook's step), so after $s$ steps they are exactly their random initial values times
+# $(1 - \alpha\lambda)^s$, and the region map projects them all the same. Occlusion, by
+# contrast, only sees ink: covering a blank pixel with blank changes nothing. Multiplying the
+# region map by the mean image (a crude "weights x input") should therefore move it towards
+# occlusion.
+
+# %%
+def blank_pixels(X):
+    """Pixels that are 0 in every row of X (N, D): a boolean mask (D,)."""
+    return ~np.any(X != 0, axis=0)
+
+
+def untrained_weight_change(net, initial, mask, decay=1.0):
+    """max |W_1[j, :] - decay * W_1 at initialisation[j, :]| over the pixels j in ``mask``."""
+    return float(np.max(np.abs(net.weights[0][mask] - decay * initial.weights[0][mask])))
+
+
+if __name__ == "__main__":
     blank = blank_pixels(X_train)
     decay = (1 - recipe.ALPHA * recipe.LAMBDA_T) ** steps
     moved = untrained_weight_change(net, initial, blank, decay)
@@ -419,18 +374,19 @@ def main(argv=None):
     run.expect("weighting by the mean image moves the region map towards occlusion",
                weighted.mean() > ro, f"{ro:.3f} -> {weighted.mean():.3f}")
 
-    run.figure(plot_region_maps(R), "region_maps.png")
-    run.figure(plot_class_by_method(mean_images, {"region map": R, "mean input gradient": G,
-                                                  "mean occlusion": O}), "class_by_method.png")
-    run.figure(plot_agreement(table), "agreement.png")
 
+# %% [markdown]
+# ## In short
+
+# %%
+if __name__ == "__main__":
     run.say("""
         In short: the region map is cheap (one product of the weight matrices) and shows what the
         weights connect to each class, which here is close to the average input gradient. It is
         not an explanation of any one prediction: it cannot see which units a digit switches on,
         how the biases place them, or where the digit has ink.""")
-    return run.finish()
 
 
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()

@@ -42,9 +42,17 @@ import pandas as pd
 
 import handnet as hn
 from handnet.io import atomic_write
-from lessons._common import new_figure, start
+from lessons._common import start
+from lessons._saving_loading_plots import plot_array_sizes, plot_loaded_weights
+
+if __name__ == "__main__":
+    run = start("saving_loading")    # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
 
 
+# %% [markdown]
+# Train a small network on the digits, save it, load it back and compare, bit for bit.
+
+# %%
 def train_small_model(epochs=100, seed=0):
     """A [64, 25, 10] sigmoid network trained on the README's training split of the digits.
 
@@ -73,6 +81,25 @@ def round_trip(net, path, X):
             "same_description": repr(net) == repr(loaded)}
 
 
+if __name__ == "__main__":
+    epochs = 30 if run.quick else 150
+    net, X_test, y_test = train_small_model(epochs=epochs)
+    model_path = run.path("model.npz")
+    rt = round_trip(net, model_path, X_test)
+    loaded = rt["loaded"]
+    run.say(f"""
+        Trained a {net.layer_sizes} sigmoid network for {epochs} epochs (held-out accuracy
+        {hn.accuracy(y_test, net.predict(X_test)):.1%}), saved it to {model_path}
+        ({os.path.getsize(model_path):,} bytes) and loaded it back as
+        {loaded!r}
+    """)
+    run.expect("save/load round trip: parameters identical byte for byte", rt["params_identical"],
+               f"{net.n_params} float64 parameters")
+    run.expect("save/load round trip: predictions identical bit for bit",
+               rt["predictions_identical"] and rt["same_description"],
+               f"{X_test.shape[0]} test digits x 10 outputs, largest difference {rt['max_difference']:g}")
+
+
 # %% [markdown]
 # ## 2. Opening the file without handnet
 #
@@ -84,7 +111,8 @@ def round_trip(net, path, X):
 # $$a_1 = \sigma(x W_1 + b_1), \qquad h = \sigma(a_1 W_2 + b_2),$$
 #
 # which is a good test that the file means what we think it means: it should reproduce
-# handnet's outputs to rounding error.
+# handnet's outputs to rounding error. The bar chart shows what each member costs on disk: the
+# weights are nearly everything, the `.npy` headers and `meta` a few hundred bytes.
 
 # %%
 def inspect_npz(path):
@@ -121,6 +149,22 @@ def forward_from_file(path, X):
         for l in range(len(meta["layer_sizes"]) - 1):
             a = sigmoid(a @ archive[f"W{l}"] + archive[f"b{l}"])
     return a
+
+
+if __name__ == "__main__":
+    table, meta = inspect_npz(model_path)
+    run.table(table, "np.load(path, allow_pickle=False) lists the members:")
+    run.say(f"meta = {json.dumps(meta)}")
+    expected = ["W0", "b0", "W1", "b1", "meta"]
+    run.expect("the file holds W0, b0, W1, b1 (float64) and a JSON meta",
+               sorted(table.index) == sorted(expected) and meta["layer_sizes"] == net.layer_sizes
+               and all(table.loc[n, "dtype"] == "float64" for n in expected[:-1]),
+               f"members {list(table.index)}")
+    plain = forward_from_file(model_path, X_test)
+    diff = float(np.max(np.abs(plain - net.predict_proba(X_test))))
+    run.expect("two lines of plain NumPy on the file's arrays reproduce handnet's outputs", diff < 1e-12,
+               f"largest difference {diff:.1e}")
+    run.figure(plot_array_sizes(table), "array_sizes.png")
 
 
 # %% [markdown]
@@ -183,6 +227,31 @@ def load_object_array(path, allow_pickle):
     return captured.getvalue(), error
 
 
+if __name__ == "__main__":
+    run.say("""
+        Why not pickle? LoudOnLoad is a harmless class whose __reduce__ tells pickle to rebuild it
+        by calling print(...). Watch what loading does.
+    """)
+    printed, obj = pickle_runs_code()
+    run.say(f"""
+        pickle.loads(pickle.dumps(LoudOnLoad())) printed, while loading:
+        {printed.strip()}
+        and returned {obj!r}, not a LoudOnLoad: the file decided what ran.
+    """)
+    run.expect("unpickling runs code chosen by the file", printed.strip() == LoudOnLoad.MESSAGE.strip())
+    crafted = run.path("crafted")
+    obj_path = object_array_file(os.path.join(crafted, "object_array.npz"))
+    printed_unsafe, _ = load_object_array(obj_path, allow_pickle=True)
+    printed_safe, error = load_object_array(obj_path, allow_pickle=False)
+    run.say(f"""
+        The same trick inside an .npz (an object array 'W0'):
+        np.load(allow_pickle=True) printed  {printed_unsafe.strip()!r}
+        np.load(allow_pickle=False) printed nothing and raised  {type(error).__name__}: {error}
+    """)
+    run.expect("np.load(allow_pickle=False) refuses the object array before running anything",
+               printed_unsafe.strip() != "" and printed_safe == "" and isinstance(error, ValueError))
+
+
 # %% [markdown]
 # ## 4. The atomic write
 #
@@ -239,6 +308,23 @@ def crash_while_saving(path, new_bytes, atomic):
     except (ValueError, TypeError) as exc:
         report.update(loadable=False, error=f"{type(exc).__name__}: {exc}")
     return report
+
+
+if __name__ == "__main__":
+    new_bytes = read_bytes(model_path)
+    rows = {}
+    for label, atomic in (("plain open(path, 'wb')", False), ("handnet.io.atomic_write", True)):
+        hn.save(net, model_path)                                   # a good model to overwrite
+        rows[label] = crash_while_saving(model_path, new_bytes, atomic)
+    crash = pd.DataFrame(rows).T
+    run.table(crash[["intact", "size", "loadable", "leftovers"]],
+              f"A crash half-way through overwriting the {len(new_bytes):,}-byte model:")
+    run.say(f"What hn.load says about the plainly written half file: {crash.loc[list(rows)[0], 'error']}")
+    plain_row, atomic_row = rows["plain open(path, 'wb')"], rows["handnet.io.atomic_write"]
+    run.expect("a crash during a plain write leaves a broken file; during an atomic write, the old one",
+               not plain_row["intact"] and not plain_row["loadable"]
+               and atomic_row["intact"] and atomic_row["loadable"] and atomic_row["leftovers"] == [],
+               f"plain: {plain_row['size']:,} bytes left; atomic: {atomic_row['size']:,} bytes, no temporary file")
 
 
 # %% [markdown]
@@ -359,127 +445,7 @@ def load_without_meta(folder, seed=0, X=None):
             "row_sums": (float(q.sum(axis=1).min()), float(q.sum(axis=1).max()))}
 
 
-# %% [markdown]
-# ## 6. Figures
-#
-# The loaded network's first-layer weights, one 8×8 image per hidden unit (column $j$ of $W_1$
-# is the pattern of pixels that excites unit $j$), its second-layer weights as a heatmap, and
-# the size of every member of the file.
-
-# %%
-def plot_loaded_weights(net):
-    """Left: each hidden unit's incoming weights W_1[:, j] as an 8×8 image; right: W_2 as a heatmap."""
-    import seaborn as sns
-
-    W1, W2 = net.weights[0], net.weights[1]
-    n_hidden = W1.shape[1]
-    cols = int(np.ceil(np.sqrt(n_hidden)))
-    rows = int(np.ceil(n_hidden / cols))
-    fig = new_figure((11, 5))
-    left, right = fig.subfigures(1, 2, width_ratios=[1.1, 1])
-    axes = left.subplots(rows, cols)
-    lim = np.max(np.abs(W1))
-    for j, ax in enumerate(axes.ravel()):
-        ax.set_axis_off()
-        if j < n_hidden:
-            ax.imshow(W1[:, j].reshape(8, 8), cmap="RdBu_r", vmin=-lim, vmax=lim)
-            ax.set_title(f"unit {j}", fontsize=7)
-    left.suptitle("W_1 (stored as W0): weights into each hidden unit, as 8×8 images", fontsize=10)
-    ax = right.subplots()
-    sns.heatmap(W2, ax=ax, cmap="RdBu_r", center=0, cbar_kws={"label": "weight"})
-    ax.set(xlabel="digit (output unit)", ylabel="hidden unit", title="W_2 (stored as W1)")
-    return fig
-
-
-def plot_array_sizes(table):
-    """Bar chart of the bytes each member takes in the file."""
-    fig = new_figure((6, 3.5))
-    ax = fig.subplots()
-    column = "bytes in the zip (with .npy header)"
-    ax.bar(table.index, table[column], color=["tab:blue" if n != "meta" else "tab:orange" for n in table.index])
-    for x, v in enumerate(table[column]):
-        ax.annotate(f"{v:,}", (x, v), ha="center", va="bottom", fontsize=8)
-    ax.set(ylabel="bytes", title="members of model.npz")
-    return fig
-
-
-# %%
-def main(argv=None):
-    run = start("saving_loading", __doc__, argv)
-    epochs = 30 if run.quick else 150
-    net, X_test, y_test = train_small_model(epochs=epochs)
-    model_path = run.path("model.npz")
-
-    # -- round trip --------------------------------------------------------------------------
-    rt = round_trip(net, model_path, X_test)
-    loaded = rt["loaded"]
-    run.say(f"""
-        Trained a {net.layer_sizes} sigmoid network for {epochs} epochs (held-out accuracy
-        {hn.accuracy(y_test, net.predict(X_test)):.1%}), saved it to {model_path}
-        ({os.path.getsize(model_path):,} bytes) and loaded it back as
-        {loaded!r}
-    """)
-    run.expect("save/load round trip: parameters identical byte for byte", rt["params_identical"],
-               f"{net.n_params} float64 parameters")
-    run.expect("save/load round trip: predictions identical bit for bit",
-               rt["predictions_identical"] and rt["same_description"],
-               f"{X_test.shape[0]} test digits x 10 outputs, largest difference {rt['max_difference']:g}")
-
-    # -- what is inside ----------------------------------------------------------------------
-    table, meta = inspect_npz(model_path)
-    run.table(table, "np.load(path, allow_pickle=False) lists the members:")
-    run.say(f"meta = {json.dumps(meta)}")
-    expected = ["W0", "b0", "W1", "b1", "meta"]
-    run.expect("the file holds W0, b0, W1, b1 (float64) and a JSON meta",
-               sorted(table.index) == sorted(expected) and meta["layer_sizes"] == net.layer_sizes
-               and all(table.loc[n, "dtype"] == "float64" for n in expected[:-1]),
-               f"members {list(table.index)}")
-    plain = forward_from_file(model_path, X_test)
-    diff = float(np.max(np.abs(plain - net.predict_proba(X_test))))
-    run.expect("two lines of plain NumPy on the file's arrays reproduce handnet's outputs", diff < 1e-12,
-               f"largest difference {diff:.1e}")
-
-    # -- pickle ------------------------------------------------------------------------------
-    run.say("""
-        Why not pickle? LoudOnLoad is a harmless class whose __reduce__ tells pickle to rebuild it
-        by calling print(...). Watch what loading does.
-    """)
-    printed, obj = pickle_runs_code()
-    run.say(f"""
-        pickle.loads(pickle.dumps(LoudOnLoad())) printed, while loading:
-        {printed.strip()}
-        and returned {obj!r}, not a LoudOnLoad: the file decided what ran.
-    """)
-    run.expect("unpickling runs code chosen by the file", printed.strip() == LoudOnLoad.MESSAGE.strip())
-    crafted = run.path("crafted")
-    obj_path = object_array_file(os.path.join(crafted, "object_array.npz"))
-    printed_unsafe, _ = load_object_array(obj_path, allow_pickle=True)
-    printed_safe, error = load_object_array(obj_path, allow_pickle=False)
-    run.say(f"""
-        The same trick inside an .npz (an object array 'W0'):
-        np.load(allow_pickle=True) printed  {printed_unsafe.strip()!r}
-        np.load(allow_pickle=False) printed nothing and raised  {type(error).__name__}: {error}
-    """)
-    run.expect("np.load(allow_pickle=False) refuses the object array before running anything",
-               printed_unsafe.strip() != "" and printed_safe == "" and isinstance(error, ValueError))
-
-    # -- atomic write ------------------------------------------------------------------------
-    new_bytes = read_bytes(model_path)
-    rows = {}
-    for label, atomic in (("plain open(path, 'wb')", False), ("handnet.io.atomic_write", True)):
-        hn.save(net, model_path)                                   # a good model to overwrite
-        rows[label] = crash_while_saving(model_path, new_bytes, atomic)
-    crash = pd.DataFrame(rows).T
-    run.table(crash[["intact", "size", "loadable", "leftovers"]],
-              f"A crash half-way through overwriting the {len(new_bytes):,}-byte model:")
-    run.say(f"What hn.load says about the plainly written half file: {crash.loc[list(rows)[0], 'error']}")
-    plain_row, atomic_row = rows["plain open(path, 'wb')"], rows["handnet.io.atomic_write"]
-    run.expect("a crash during a plain write leaves a broken file; during an atomic write, the old one",
-               not plain_row["intact"] and not plain_row["loadable"]
-               and atomic_row["intact"] and atomic_row["loadable"] and atomic_row["leftovers"] == [],
-               f"plain: {plain_row['size']:,} bytes left; atomic: {atomic_row['size']:,} bytes, no temporary file")
-
-    # -- checks on load ----------------------------------------------------------------------
+if __name__ == "__main__":
     hn.save(net, model_path)
     cases = craft_broken_files(crafted, net, model_path)
     results = []
@@ -507,10 +473,19 @@ def main(argv=None):
                nometa["output"] == "sigmoid" and nometa["same_classes"]
                and nometa["max_probability_difference"] > 1e-3)
 
-    run.figure(plot_loaded_weights(loaded), "loaded_weights.png")
-    run.figure(plot_array_sizes(table), "array_sizes.png")
-    return run.finish()
 
+# %% [markdown]
+# ## 6. What the loaded network learned
+#
+# The loaded network's first-layer weights, one 8×8 image per hidden unit (column $j$ of $W_1$
+# is the pattern of pixels that excites unit $j$), and its second-layer weights as a heatmap:
+# the arrays the file carried, now shown as what they do.
 
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.figure(plot_loaded_weights(loaded), "loaded_weights.png")
+
+
+# %%
+if __name__ == "__main__":
+    run.end()

@@ -28,15 +28,31 @@ Run from the project root:  python -m lessons.sensitivity_analysis [--out DIR] [
 # saturated the output is, and what a large change does.
 
 # %%
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import numpy as np
 
 import handnet as hn
-from lessons._common import new_figure, start
+from lessons._common import start
 from lessons._image_regions import (DIAGONAL_TOLERANCE, IMAGE_SHAPE, MIN_ELONGATION, QUADRANTS,  # noqa: F401
                                     TOP_FRACTION, enclosed_blank, is_diagonal, principal_axis,
                                     quadrant_shares, region_share)
+from lessons._sensitivity_analysis_readings import (class_rows, difference_maps, hole_enrichment,  # noqa: F401
+                                                    normalised, post_readings)
+from lessons._sensitivity_analysis_plots import (plot_difference_maps, plot_digit_rows, plot_fading,
+                                                 plot_saturation)
+
+if __name__ == "__main__":
+    run = start("sensitivity_analysis")
 
 
+# %% [markdown]
+# ## The network
+#
+# 784 inputs, 64 sigmoid hidden units, a softmax over the ten classes, trained by
+# minibatch gradient descent with momentum on 80% of the digits; the other 1,000
+# are the test digits whose maps we draw and measure.
+
+# %%
 def train_mnist_network(epochs=20, seed=0):
     """MLP([784, 64, 10], softmax output) trained on 80% of the shipped MNIST digits.
 
@@ -55,6 +71,14 @@ def one_digit_per_class(net, X, y):
     """Row indices (K,): the first row of each class c = 0..K-1 that the network classifies correctly."""
     correct = net.predict(X) == y
     return np.array([np.flatnonzero(correct & (y == c))[0] for c in range(net.layer_sizes[-1])])
+
+
+if __name__ == "__main__":
+    epochs = 4 if run.quick else 20
+    net, X_test, y_test, acc = train_mnist_network(epochs=epochs)
+    run.say(f"""MLP([784, 64, 10]) with a softmax output, trained for {epochs} epochs (minibatches of 50,
+        lr 0.5, momentum 0.9) on 4000 MNIST digits: held-out accuracy {acc:.1%} on {len(y_test)}
+        test digits.""")
 
 
 # %% [markdown]
@@ -110,33 +134,28 @@ def relative_error(analytic, numerical, floor=0.0):
     return np.max(np.abs(analytic - numerical), axis=1) / scale
 
 
-def plot_digit_rows(images, rows, labels, title, image_shape=IMAGE_SHAPE):
-    """A column per digit: the input on top, then one row per map, each panel on its own scale.
-
-    images (N, D); rows [(maps (N, D), row label), ...]; image_shape (H, W) with H W = D. Non-negative maps are drawn from
-    white (0) to dark red; signed maps from blue (< 0) through white (0) to red (> 0).
-    The largest |value| of each panel is written under it.
-    """
-    N = len(images)
-    fig = new_figure((1.25 * N + 0.6, 1.45 * (len(rows) + 1) + 0.4))
-    axes = fig.subplots(len(rows) + 1, N, squeeze=False)
-    for k in range(N):
-        axes[0, k].imshow(images[k].reshape(image_shape), cmap="gray_r", vmin=0, vmax=1)
-        axes[0, k].set_title(f"digit {labels[k]}", fontsize=9)
-        for r, (maps, _) in enumerate(rows, start=1):
-            top = float(np.max(np.abs(maps[k]))) or 1.0
-            signed = bool(np.any(maps < 0))
-            axes[r, k].imshow(maps[k].reshape(image_shape), cmap="RdBu_r" if signed else "Reds",
-                              vmin=-top if signed else 0.0, vmax=top)
-            axes[r, k].set_xlabel(f"max {top:.2g}", fontsize=8)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    axes[0, 0].set_ylabel("input", fontsize=9)
-    for r, (_, label) in enumerate(rows, start=1):
-        axes[r, 0].set_ylabel(label, fontsize=9)
-    fig.suptitle(title)
-    return fig
+if __name__ == "__main__":
+    idx = one_digit_per_class(net, X_test, y_test)
+    x, labels = X_test[idx], y_test[idx]
+    g = input_gradients(net, x, labels)
+    S = sensitivity_maps(net, x, labels)
+    rel_logit = relative_error(input_gradients(net, x, labels, wrt="preactivation"),
+                               central_difference_gradient(net, x, labels, wrt="preactivation"))
+    # 1e-6 of this floor is 1e-10: five times the rounding error eps / h = 2e-11 of a central
+    # difference of probabilities, the finest absolute error such a check can resolve
+    floor = 1e-4
+    rel = relative_error(g, central_difference_gradient(net, x, labels), floor=floor)
+    run.say(f"""One correctly classified test digit per class (test rows {idx.tolist()}). The analytic
+        gradients against central differences (h = 1e-5, 2 x {x.size} stacked forward rows), per
+        digit on the scale of its largest entry: {rel_logit.max():.1e} for the logits dz_c/dx and
+        {rel.max():.1e} for the outputs dy_c/dx. The most confident of these digits has
+        1 - y_c = {1 - net.predict_proba(x).max():.0e}, so some output gradients are tiny, where a
+        finite difference of probabilities (rounding error about eps/h = 2e-11) resolves only a few
+        digits: errors are taken on the scale max(|dy/dx|, {floor:g}).""")
+    run.expect("analytic dz_c/dx (the logits) matches central differences", rel_logit.max() < 1e-6,
+               f"max relative error {rel_logit.max():.1e} < 1e-6")
+    run.expect("analytic dy_c/dx matches central differences", rel.max() < 1e-6,
+               f"max error {rel.max():.1e} < 1e-6 on the scale max(|dy/dx|, {floor:g})")
 
 
 # %% [markdown]
@@ -144,16 +163,35 @@ def plot_digit_rows(images, rows, labels, title, image_shape=IMAGE_SHAPE):
 #
 # Exactly one thing: for this image and this output, which pixels would move
 # $y_c$ most if nudged a little, to first order. A few pixels carry much of
-# the map (we measure the share of the ten largest); the figure shows where
-# they sit relative to the strokes, on the ink and off it. The absolute value
-# drops the direction: the signed gradient (the figure's third row) says
-# whether more ink there raises $y_c$ (red) or lowers it (blue).
+# the map (we measure the share of the 40 largest, 5% of the pixels); the figure
+# shows where they sit relative to the strokes, on the ink and off it. The
+# absolute value drops the direction: the signed gradient (the figure's third
+# row) says whether more ink there raises $y_c$ (red) or lowers it (blue). The
+# fourth row, gradient × input, answers a different question; it is explained
+# below, with what the map does not show.
 
 # %%
 def top_pixel_share(S, k=10):
     """Share of each map's total carried by its k largest entries.  S (N, D) -> (N,)."""
     top = -np.sort(-S, axis=1)[:, :k]
     return top.sum(axis=1) / S.sum(axis=1)
+
+
+def gradient_times_input(net, X, target=None):
+    """G[i, j] = dy_t/dx_j * x_j, the first-order share of pixel j in y_t.  (N, D)."""
+    return hn.explain.gradient_x_input(net, X, target)
+
+
+if __name__ == "__main__":
+    G = gradient_times_input(net, x, labels)
+    run.figure(plot_digit_rows(x, [(S, "|∂y_c/∂x|"), (g, "∂y_c/∂x"), (G, "∂y_c/∂x · x")], labels,
+                               "One test digit per class: sensitivity, signed gradient and gradient × "
+                               "input\n(each panel on its own scale; red raises y_c, blue lowers it)"),
+               "sensitivity_maps.png")
+    top = top_pixel_share(S, k=40)
+    run.say(f"""What a map shows: the local, first-order reaction of y_c to each pixel. The 40 most
+        sensitive of the 784 pixels carry {top.min():.0%} to {top.max():.0%} of each map's total
+        (5% if the map were flat).""")
 
 
 # %% [markdown]
@@ -192,120 +230,54 @@ def top_pixel_share(S, k=10):
 #    least twice the spread across it (a line, not a blob); it must hold for
 #    both $b = 6$ and $b = 8$.
 #
+# A difference map is two rows of one Jacobian, ∂(y_a - y_b)/∂x = J[a] - J[b]
+# (`hn.explain.jacobian`). The bookkeeping that applies the four tests to every
+# digit of a class is `post_readings` in `lessons/_sensitivity_analysis_readings.py`.
+#
 # A reading that fails prints FAIL: it is a finding about the post's sentence on
 # this network, not a failure of the lesson. Where the winning quadrant leads by a
 # percent or so, another training run (try `--quick`, 4 epochs instead of 20) can
 # flip the verdict: read the margins, not only the word.
 
 # %%
-def hole_enrichment(S, X):
-    """Reading 1 for each row: (share of S in the enclosed hole, hole's share of the pixels, has a hole)."""
-    hole = enclosed_blank(X)
-    return region_share(S, hole), hole.mean(axis=1), hole.any(axis=1)
-
-
-def difference_maps(net, X, a, b):
-    """d(y_a - y_b)/dx for each row, from one Jacobian.  X (N, D) -> (N, D)."""
-    J = hn.explain.jacobian(net, X)
-    return J[:, a] - J[:, b]
-
-
-def normalised(D):
-    """Each row divided by its total |value|, so that every digit weighs the same in a mean.  (N, D) -> (N, D).
-
-    Without it, a mean over digits is the mean of the few unsure ones: a confident digit's
-    output gradients are smaller by the saturation factor (often by 1e4 or more).
-    """
-    return D / np.sum(np.abs(D), axis=1, keepdims=True)
-
-
-def class_rows(net, X, y, c):
-    """The rows of class c that the network classifies correctly.  -> (n,) indices."""
-    return np.flatnonzero((y == c) & (net.predict(X) == y))
-
-
-def post_readings(net, X, y, shown):
-    """Measure the four readings on the test set; `shown` (10,) is the displayed row of each class.
-
-    Returns {"zero", "four-nine", "seven-nine", "five-six-eight"}: each a dict of numbers with
-    "holds" (judged on all correctly classified test digits of the class) and "shown" (the same
-    test on the displayed digit alone), and the class-mean difference maps {(a, b): (D,)}.
-    """
-    zeros = class_rows(net, X, y, 0)
-    S0 = hn.explain.sensitivity(net, X[zeros], 0)
-    share, area, has_hole = hole_enrichment(S0, X[zeros])
-    ratio = share[has_hole] / area[has_hole]
-    i = int(np.flatnonzero(zeros == shown[0])[0])
-    out = {"zero": {"zeros": len(zeros), "with a hole": int(has_hole.sum()),
-                    "median share of |dy0/dx| in hole": float(np.median(share[has_hole])),
-                    "median share of pixels in hole": float(np.median(area[has_hole])),
-                    "median ratio": float(np.median(ratio)),
-                    "shown ratio": float(share[i] / area[i]) if has_hole[i] else float("nan"),
-                    "holds": bool(np.median(ratio) > 1),
-                    "shown": bool(has_hole[i] and share[i] > area[i])}}
-    maps = {}
-    for key, (a, b) in (("four-nine", (4, 9)), ("seven-nine", (7, 9))):
-        rows = class_rows(net, X, y, a)
-        D = normalised(difference_maps(net, X[rows], a, b))
-        maps[(a, b)] = D.mean(axis=0)
-        shares = quadrant_shares(np.abs(D).mean(axis=0))
-        raw = quadrant_shares(np.abs(difference_maps(net, X[rows], a, b)).mean(axis=0))
-        shown_shares = quadrant_shares(np.abs(difference_maps(net, X[shown[a]][None], a, b)[0]))
-        out[key] = {"digits": len(rows), **{f"share {q}": v for q, v in shares.items()},
-                    "largest": max(shares, key=shares.get),
-                    "runner-up share": sorted(shares.values())[-2],
-                    "largest without normalising": max(raw, key=raw.get),
-                    "holds": max(shares, key=shares.get) == "top-left",
-                    "shown": max(shown_shares, key=shown_shares.get) == "top-left"}
-    fives = class_rows(net, X, y, 5)
-    entry = {"digits": len(fives)}
-    verdicts, shown_verdicts = [], []
-    for b in (6, 8):
-        D = normalised(difference_maps(net, X[fives], b, 5))      # adding ink here moves 5 towards b
-        maps[(b, 5)] = D.mean(axis=0)
-        angle, elongation = principal_axis(np.maximum(D.mean(axis=0), 0.0))
-        shown_angle, shown_elong = principal_axis(np.maximum(difference_maps(net, X[shown[5]][None], b, 5)[0], 0))
-        entry.update({f"angle to {b} (deg)": angle, f"elongation to {b}": elongation})
-        verdicts.append(is_diagonal(angle, elongation))
-        shown_verdicts.append(is_diagonal(shown_angle, shown_elong))
-    entry.update({"holds": all(verdicts), "shown": all(shown_verdicts)})
-    out["five-six-eight"] = entry
-    return out, maps
-
-
-def plot_difference_maps(maps, net, X, shown):
-    """The four class-mean difference maps (top) and the same on the displayed digits (bottom),
-    each on a symmetric scale (red: more ink raises the first class), with the digit box's
-    quadrants and, for the five's maps, the principal axis of the strongest positive pixels."""
-    fig = new_figure((11.0, 6.2))
-    axes = fig.subplots(2, 4)
-    for k, ((a, b), M) in enumerate(maps.items()):
-        source = a if b == 9 else b                       # the class of the digits the map is taken on
-        single = difference_maps(net, X[shown[source]][None], a, b)[0]
-        for r, (values, label) in enumerate(((M, "mean over test digits"), (single, "displayed digit"))):
-            ax = axes[r, k]
-            top = float(np.max(np.abs(values))) or 1.0
-            ax.imshow(values.reshape(IMAGE_SHAPE), cmap="RdBu_r", vmin=-top, vmax=top)
-            ax.add_patch(_box(4, 4, 20, 20))
-            ax.plot([13.5, 13.5], [3.5, 23.5], color="0.4", lw=0.6)
-            ax.plot([3.5, 23.5], [13.5, 13.5], color="0.4", lw=0.6)
-            if b == 5:
-                angle, _ = principal_axis(np.maximum(values, 0.0))
-                t = np.radians(angle)
-                ax.plot(13.5 + 8 * np.array([-1, 1]) * np.cos(t), 13.5 - 8 * np.array([-1, 1]) * np.sin(t),
-                        color="k", lw=1.5, ls="--")
-            ax.set_title(f"∂(y{a} − y{b})/∂x\n{label}", fontsize=9)
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.suptitle("Difference maps: where the network moves between two classes (red: more ink raises "
-                 "the first)")
-    return fig
-
-
-def _box(col, row, width, height):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor="0.3", lw=0.8)
+if __name__ == "__main__":
+    readings, diff = post_readings(net, X_test, y_test, idx)
+    zero = readings["zero"]
+    run.say(f"""Reading 1, the zero's empty middle: {zero['with a hole']} of the {zero['zeros']} correctly
+        classified test zeros enclose a hole of blank pixels. In the median, the hole holds
+        {zero['median share of pixels in hole']:.1%} of the pixels and
+        {zero['median share of |dy0/dx| in hole']:.1%} of |dy_0/dx|: {zero['median ratio']:.2f} times
+        its share of the area (displayed zero: {zero['shown ratio']:.2f}).""")
+    run.claim("the empty middle matters for a zero: its hole's share of |dy0/dx| exceeds its share of pixels",
+              zero["holds"], f"median ratio {zero['median ratio']:.2f} over {zero['with a hole']} zeros; "
+                             f"displayed zero {'agrees' if zero['shown'] == zero['holds'] else 'disagrees'}")
+    for key, (a, b), words in (("four-nine", (4, 9), "a four is told from a nine by the top-left corner"),
+                               ("seven-nine", (7, 9), "a seven becomes a nine where the top-left loop closes")):
+        r = readings[key]
+        shares = ", ".join(f"{q} {r[f'share {q}']:.1%}" for q in QUADRANTS)
+        same = " too" if r["largest without normalising"] == r["largest"] else ": the weighting decides"
+        run.say(f"""Reading {2 if key == 'four-nine' else 3}: mean |d(y{a} - y{b})/dx| over {r['digits']} test
+            {'fours' if a == 4 else 'sevens'}, by quadrant of the digit box (of the whole canvas's
+            total): {shares}. The largest is the {r['largest']} quadrant, {r[f"share {r['largest']}"] -
+            r['runner-up share']:.1%} of the total ahead of the next. Averaging the raw maps instead,
+            where the least confident digits dominate, puts the largest share in the
+            {r['largest without normalising']} quadrant{same}.""")
+        run.claim(words + f": top-left carries the most of |d(y{a} - y{b})/dx|", r["holds"],
+                  f"largest: {r['largest']}; displayed digit "
+                  f"{'agrees' if r['shown'] == r['holds'] else 'disagrees'}")
+    r = readings["five-six-eight"]
+    run.say(f"""Reading 4: where more ink turns the {r['digits']} test fives towards a six, the strongest
+        {TOP_FRACTION:.0%} of the mean map lie along an axis at {r['angle to 6 (deg)']:.0f} degrees
+        with elongation {r['elongation to 6']:.1f}; towards an eight, {r['angle to 8 (deg)']:.0f}
+        degrees and {r['elongation to 8']:.1f} (diagonal means within {DIAGONAL_TOLERANCE} degrees of
+        45 or 135, a line means elongation >= {MIN_ELONGATION:g}).""")
+    run.claim("a five becomes a six or an eight with a little diagonal line", r["holds"],
+              f"6: {r['angle to 6 (deg)']:.0f} deg x {r['elongation to 6']:.1f}, "
+              f"8: {r['angle to 8 (deg)']:.0f} deg x {r['elongation to 8']:.1f}; displayed five "
+              f"{'agrees' if r['shown'] == r['holds'] else 'disagrees'}")
+    # the same maps on the displayed digit of the class each map is taken on (a for a-9, 5 for b-5)
+    singles = {(a, b): difference_maps(net, X_test[idx[a if b == 9 else b]][None], a, b)[0] for (a, b) in diff}
+    run.figure(plot_difference_maps(diff, singles), "difference_maps.png")
 
 
 # %% [markdown]
@@ -328,9 +300,18 @@ def blank_pixel_share(S, X):
     return np.sum(S * blank, axis=1) / np.sum(S, axis=1)
 
 
-def gradient_times_input(net, X, target=None):
-    """G[i, j] = dy_t/dx_j * x_j, the first-order share of pixel j in y_t.  (N, D)."""
-    return hn.explain.gradient_x_input(net, X, target)
+if __name__ == "__main__":
+    share = blank_pixel_share(S, x)
+    blank = x == 0
+    run.say(f"""What the maps do not show (1): presence. {blank.mean():.0%} of these digits' pixels are
+        blank (x = 0). Their share of each sensitivity map is {share.min():.0%} to {share.max():.0%}
+        (mean {share.mean():.0%}): the network would react to ink there. Gradient x input is exactly 0
+        on every blank pixel (largest |value| there: {np.max(np.abs(G[blank])):.1g}), because erasing
+        a pixel that holds no ink changes nothing.""")
+    run.expect("a sizeable part of every sensitivity map lies on blank pixels", share.min() > 0.1,
+               f"smallest share {share.min():.0%} > 10%")
+    run.expect("gradient x input is exactly zero on blank pixels", np.all(G[blank] == 0),
+               f"{int(blank.sum())} blank pixels")
 
 
 # %% [markdown]
@@ -385,14 +366,36 @@ def quartile_comparison(table):
     conf = table["confidence y_t"].to_numpy()
     low, high = np.quantile(conf, [0.25, 0.75])
     groups = {"least confident 25%": conf <= low, "most confident 25%": conf >= high}
-    rows = {name: {"rows": float(mask.sum()), "median confidence": float(np.median(conf[mask])),
+    rows = {name: {"rows": int(mask.sum()), "median confidence": float(np.median(conf[mask])),
                    "median max |dy_t/dx|": float(np.median(table["max |dy_t/dx|"][mask])),
                    "median max |dz_t/dx|": float(np.median(table["max |dz_t/dx|"][mask]))}
             for name, mask in groups.items()}
-    frame = pd.DataFrame(rows).T
+    frame = pd.DataFrame.from_dict(rows, orient="index")     # one dtype per column: the counts stay int
     lo, hi = frame.loc["least confident 25%"], frame.loc["most confident 25%"]
     return (frame, float(lo["median max |dy_t/dx|"] / hi["median max |dy_t/dx|"]),
             float(lo["median max |dz_t/dx|"] / hi["median max |dz_t/dx|"]))
+
+
+if __name__ == "__main__":
+    table, chain_err = saturation_table(net, X_test)
+    per_digit = table.iloc[idx].copy()
+    per_digit.index = [f"digit {c}" for c in labels]
+    run.table(per_digit.round(4), title="What the maps do not show (2): saturation. The digits "
+                                        "above, with the size of their maps:")
+    frame, ratio_out, ratio_logit = quartile_comparison(table)
+    run.table(frame.round(4), title=f"All {len(table)} test digits, split by confidence:")
+    run.say(f"""The softmax chain rule dy_t/dx = y_t (dz_t/dx - sum_k y_k dz_k/dx) holds to {chain_err:.1e}
+        (relative). The least confident quarter of the test digits has maps {ratio_out:.0f} times
+        larger (median of the largest entry) than the most confident quarter; for the logit z_t the
+        factor is only {ratio_logit:.1f}. Most of the difference between faint and strong maps is
+        saturation, i.e. confidence, not a difference in which pixels matter.""")
+    run.expect("dy_t/dx = y_t (dz_t/dx - sum_k y_k dz_k/dx) for the softmax output", chain_err < 1e-12,
+               f"{chain_err:.1e}")
+    run.expect("confident digits have much fainter maps than unsure ones", ratio_out > 5,
+               f"{ratio_out:.0f}x > 5x")
+    run.expect("the logit's gradient shrinks far less with confidence", ratio_logit < ratio_out / 3,
+               f"{ratio_logit:.1f}x < {ratio_out:.0f}x / 3")
+    run.figure(plot_saturation(table), "saturation.png")
 
 
 # %% [markdown]
@@ -437,162 +440,14 @@ def fading_table(actual, predicted, s_values):
                          "median relative error": np.median(rel, axis=1)}).set_index("s")
 
 
-def plot_saturation(table):
-    """Max |dy/dx| and max |dz/dx| of every row against its confidence y_t (log scale)."""
-    fig = new_figure((7.0, 4.2))
-    ax = fig.subplots()
-    conf = table["confidence y_t"]
-    ax.scatter(conf, table["max |dy_t/dx|"], s=12, alpha=0.7, label="max |∂y_t/∂x|  (output)")
-    ax.scatter(conf, table["max |dz_t/dx|"], s=12, alpha=0.7, marker="s", label="max |∂z_t/∂x|  (logit)")
-    ax.set_yscale("log")
-    ax.set_xlabel("confidence y_t of the predicted class")
-    ax.set_ylabel("largest entry of the map")
-    ax.set_title("Saturation: confident outputs have faint sensitivity maps")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    return fig
-
-
-def plot_fading(actual, predicted, s_values, labels):
-    """Actual vs first-order change of y_t as each digit fades, one colour per digit."""
-    fig = new_figure((7.0, 4.2))
-    ax = fig.subplots()
-    colours = [f"C{k % 10}" for k in range(actual.shape[1])]
-    for k, c in enumerate(colours):
-        ax.plot(s_values, actual[:, k], color=c, label=f"digit {labels[k]}")
-        ax.plot(s_values, predicted[:, k], color=c, linestyle="--")
-    ax.set_xlabel("s  (image faded to (1 - s) x)")
-    ax.set_ylabel("change of y_t")
-    ax.set_title("Solid: actual change; dashed: first-order prediction from the gradient")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    return fig
-
-
-# %%
-def main(argv=None):
-    run = start("sensitivity_analysis", __doc__, argv)
-    epochs = 4 if run.quick else 20
-    net, X_test, y_test, acc = train_mnist_network(epochs=epochs)
-    run.say(f"""
-        MLP([784, 64, 10]) with a softmax output, trained for {epochs} epochs (minibatches of 50,
-        lr 0.5, momentum 0.9) on 4000 MNIST digits: held-out accuracy {acc:.1%} on {len(y_test)}
-        test digits.""")
-
-    idx = one_digit_per_class(net, X_test, y_test)
-    x, labels = X_test[idx], y_test[idx]
-    g = input_gradients(net, x, labels)
-    S = sensitivity_maps(net, x, labels)
-    rel_logit = relative_error(input_gradients(net, x, labels, wrt="preactivation"),
-                               central_difference_gradient(net, x, labels, wrt="preactivation"))
-    # 1e-6 of this floor is 1e-10: five times the rounding error eps / h = 2e-11 of a central
-    # difference of probabilities, the finest absolute error such a check can resolve
-    floor = 1e-4
-    rel = relative_error(g, central_difference_gradient(net, x, labels), floor=floor)
-    run.say(f"""
-        One correctly classified test digit per class (test rows {idx.tolist()}). The analytic
-        gradients against central differences (h = 1e-5, 2 x {x.size} stacked forward rows), per
-        digit on the scale of its largest entry: {rel_logit.max():.1e} for the logits dz_c/dx and
-        {rel.max():.1e} for the outputs dy_c/dx. The most confident of these digits has
-        1 - y_c = {1 - net.predict_proba(x).max():.0e}, so some output gradients are tiny, where a finite difference of probabilities (rounding error about eps/h = 2e-11)
-        resolves only a few digits: errors are taken on the scale max(|dy/dx|, {floor:g}).""")
-    run.expect("analytic dz_c/dx (the logits) matches central differences", rel_logit.max() < 1e-6,
-               f"max relative error {rel_logit.max():.1e} < 1e-6")
-    run.expect("analytic dy_c/dx matches central differences", rel.max() < 1e-6,
-               f"max error {rel.max():.1e} < 1e-6 on the scale max(|dy/dx|, {floor:g})")
-    G = gradient_times_input(net, x, labels)
-    run.figure(plot_digit_rows(x, [(S, "|∂y_c/∂x|"), (g, "∂y_c/∂x"), (G, "∂y_c/∂x · x")], labels,
-                               "One test digit per class: sensitivity, signed gradient and gradient × "
-                               "input\n(each panel on its own scale; red raises y_c, blue lowers it)"),
-               "sensitivity_maps.png")
-
-    top = top_pixel_share(S, k=40)
-    run.say(f"""
-        What a map shows: the local, first-order reaction of y_c to each pixel. The 40 most
-        sensitive of the 784 pixels carry {top.min():.0%} to {top.max():.0%} of each map's total
-        (5% if the map were flat).""")
-
-    readings, diff = post_readings(net, X_test, y_test, idx)
-    zero = readings["zero"]
-    run.say(f"""
-        Reading 1, the zero's empty middle: {zero['with a hole']} of the {zero['zeros']} correctly
-        classified test zeros enclose a hole of blank pixels. In the median, the hole holds
-        {zero['median share of pixels in hole']:.1%} of the pixels and
-        {zero['median share of |dy0/dx| in hole']:.1%} of |dy_0/dx|: {zero['median ratio']:.2f} times
-        its share of the area (displayed zero: {zero['shown ratio']:.2f}).""")
-    run.claim("the empty middle matters for a zero: its hole's share of |dy0/dx| exceeds its share of pixels",
-              zero["holds"], f"median ratio {zero['median ratio']:.2f} over {zero['with a hole']} zeros; "
-                             f"displayed zero {'agrees' if zero['shown'] == zero['holds'] else 'disagrees'}")
-    for key, (a, b), words in (("four-nine", (4, 9), "a four is told from a nine by the top-left corner"),
-                               ("seven-nine", (7, 9), "a seven becomes a nine where the top-left loop closes")):
-        r = readings[key]
-        shares = ", ".join(f"{q} {r[f'share {q}']:.1%}" for q in QUADRANTS)
-        same = " too" if r["largest without normalising"] == r["largest"] else ": the weighting decides"
-        run.say(f"""
-            Reading {2 if key == 'four-nine' else 3}: mean |d(y{a} - y{b})/dx| over {r['digits']} test
-            {'fours' if a == 4 else 'sevens'}, by quadrant of the digit box (of the whole canvas's
-            total): {shares}. The largest is the {r['largest']} quadrant, {r[f"share {r['largest']}"] -
-            r['runner-up share']:.1%} of the total ahead of the next. Averaging the raw maps instead,
-            where the least confident digits dominate, puts the largest share in the
-            {r['largest without normalising']} quadrant{same}.""")
-        run.claim(words + f": top-left carries the most of |d(y{a} - y{b})/dx|", r["holds"],
-                  f"largest: {r['largest']}; displayed digit "
-                  f"{'agrees' if r['shown'] == r['holds'] else 'disagrees'}")
-    r = readings["five-six-eight"]
-    run.say(f"""
-        Reading 4: where more ink turns the {r['digits']} test fives towards a six, the strongest
-        {TOP_FRACTION:.0%} of the mean map lie along an axis at {r['angle to 6 (deg)']:.0f} degrees
-        with elongation {r['elongation to 6']:.1f}; towards an eight, {r['angle to 8 (deg)']:.0f}
-        degrees and {r['elongation to 8']:.1f} (diagonal means within {DIAGONAL_TOLERANCE} degrees of
-        45 or 135, a line means elongation >= {MIN_ELONGATION:g}).""")
-    run.claim("a five becomes a six or an eight with a little diagonal line", r["holds"],
-              f"6: {r['angle to 6 (deg)']:.0f} deg x {r['elongation to 6']:.1f}, "
-              f"8: {r['angle to 8 (deg)']:.0f} deg x {r['elongation to 8']:.1f}; displayed five "
-              f"{'agrees' if r['shown'] == r['holds'] else 'disagrees'}")
-    run.figure(plot_difference_maps(diff, net, X_test, idx), "difference_maps.png")
-
-    share = blank_pixel_share(S, x)
-    blank = x == 0
-    run.say(f"""
-        What the maps do not show (1): presence. {blank.mean():.0%} of these digits' pixels are
-        blank (x = 0). Their share of each sensitivity map is {share.min():.0%} to {share.max():.0%}
-        (mean {share.mean():.0%}): the network would react to ink there. Gradient x input is exactly 0
-        on every blank pixel (largest |value| there: {np.max(np.abs(G[blank])):.1g}), because erasing
-        a pixel that holds no ink changes nothing.""")
-    run.expect("a sizeable part of every sensitivity map lies on blank pixels", share.min() > 0.1,
-               f"smallest share {share.min():.0%} > 10%")
-    run.expect("gradient x input is exactly zero on blank pixels", np.all(G[blank] == 0),
-               f"{int(blank.sum())} blank pixels")
-
-    table, chain_err = saturation_table(net, X_test)
-    per_digit = table.iloc[idx].copy()
-    per_digit.index = [f"digit {c}" for c in labels]
-    run.table(per_digit.round(4), title="What the maps do not show (2): saturation. The digits "
-                                        "above, with the size of their maps:")
-    frame, ratio_out, ratio_logit = quartile_comparison(table)
-    run.table(frame.round(4), title=f"All {len(table)} test digits, split by confidence:")
-    run.say(f"""
-        The softmax chain rule dy_t/dx = y_t (dz_t/dx - sum_k y_k dz_k/dx) holds to {chain_err:.1e}
-        (relative). The least confident quarter of the test digits has maps {ratio_out:.0f} times
-        larger (median of the largest entry) than the most confident quarter; for the logit z_t the
-        factor is only {ratio_logit:.1f}. Most of the difference between faint and strong maps is
-        saturation, i.e. confidence, not a difference in which pixels matter.""")
-    run.expect("dy_t/dx = y_t (dz_t/dx - sum_k y_k dz_k/dx) for the softmax output", chain_err < 1e-12,
-               f"{chain_err:.1e}")
-    run.expect("confident digits have much fainter maps than unsure ones", ratio_out > 5,
-               f"{ratio_out:.0f}x > 5x")
-    run.expect("the logit's gradient shrinks far less with confidence", ratio_logit < ratio_out / 3,
-               f"{ratio_logit:.1f}x < {ratio_out:.0f}x / 3")
-    run.figure(plot_saturation(table), "saturation.png")
-
+if __name__ == "__main__":
     s_values = np.array([0.01, 0.1, 0.3, 0.5, 1.0])
     actual, predicted = fading_prediction(net, x, s_values, labels)
     fade = fading_table(actual, predicted, s_values)
     run.table(fade.round(4), title="What the maps do not show (3): large changes. Each of the ten "
                                    "digits faded to (1 - s) x:")
     small, large = fade["median relative error"].iloc[0], fade["median relative error"].iloc[-1]
-    run.say(f"""
-        For s = {s_values[0]:g} the gradient predicts the change to within {small:.0%} (median);
+    run.say(f"""For s = {s_values[0]:g} the gradient predicts the change to within {small:.0%} (median);
         erasing the digit completely (s = 1) drops y_t by {-np.median(actual[-1]):.2f} while the
         first-order prediction is {-np.median(predicted[-1]):.3f}: a relative error of {large:.0%}.
         A sensitivity map is a statement about an infinitesimal neighbourhood of x, not about
@@ -602,8 +457,8 @@ def main(argv=None):
     s_grid = np.linspace(0, 1, 41)
     curve_actual, curve_predicted = fading_prediction(net, x, s_grid, labels)
     run.figure(plot_fading(curve_actual, curve_predicted, s_grid, labels), "fading.png")
-    return run.finish()
 
 
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()

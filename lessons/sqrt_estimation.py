@@ -19,12 +19,15 @@ Run from the project root:  python -m lessons.sqrt_estimation  [--quick] [--out 
 
 # %%
 import math
-import numbers
 
 import numpy as np
 import pandas as pd
 
 from lessons._common import new_figure, start
+from lessons._sqrt_estimation_checks import as_scalar_or_array
+
+if __name__ == "__main__":
+    run = start("sqrt_estimation")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
 
 #: Above this, arrays take b from the floating-point square root alone (see floor_sqrt).
 _INT64_SAFE = 2 ** 62
@@ -46,47 +49,6 @@ _INT64_SAFE = 2 ** 62
 # We also keep the excess $t = x - b^2$, with $0 \le t < 2b + 1$, computed exactly.
 
 # %%
-def _describe(x):
-    return f"{type(x).__name__} {x!r}"[:100]
-
-
-def _as_scalar_or_array(x):
-    """Validate x (real, finite, >= 0). Returns ("int", int) | ("float", float) | ("array", ndarray)."""
-    if isinstance(x, np.ndarray) and x.ndim == 0:
-        x = x[()]
-    if isinstance(x, (bool, np.bool_)):
-        raise ValueError(f"x: expected a real number >= 0, got {_describe(x)}")
-    if isinstance(x, numbers.Integral):
-        if x < 0:
-            raise ValueError(f"x: expected a real number >= 0, got the negative value {x}")
-        return "int", int(x)
-    if isinstance(x, numbers.Real):
-        value = float(x)
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"x: expected a finite real number >= 0, got {x!r}")
-        return "float", value
-    if isinstance(x, (str, bytes)) or x is None or not isinstance(x, (list, tuple, np.ndarray)):
-        raise ValueError(f"x: expected a real number >= 0 or an array of them, got {_describe(x)}")
-    try:
-        arr = np.asarray(x)
-        if arr.dtype.kind not in "iuf":
-            if arr.dtype.kind in "bcSUV":
-                raise TypeError(arr.dtype)
-            arr = arr.astype(np.float64)          # e.g. a list mixing ints and floats
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"x: expected real numbers >= 0, got {_describe(x)}") from None
-    if arr.dtype.kind == "f":
-        arr = arr.astype(np.float64, copy=False)
-        bad = ~np.isfinite(arr) | (arr < 0)
-    else:
-        bad = arr < 0
-    if np.any(bad):
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"x: expected finite real numbers >= 0, got {arr[where]} at index "
-                         f"{where[0] if len(where) == 1 else where}")
-    return "array", arr
-
-
 def split_at_square(x):
     """x = b^2 + t with b = floor(sqrt(x)) a whole number and 0 <= t < 2b + 1.
 
@@ -96,7 +58,7 @@ def split_at_square(x):
     too big, which moves the estimates below by less than one rounding (a relative 1/(2 b^2) < 2^-63).
     Negative, NaN, infinite or non-numeric x raises ValueError naming x.
     """
-    kind, value = _as_scalar_or_array(x)
+    kind, value = as_scalar_or_array(x)
     if kind == "int":
         b = math.isqrt(value)
         return b, value - b * b
@@ -130,6 +92,23 @@ def floor_sqrt(x):
     return split_at_square(x)[0]
 
 
+if __name__ == "__main__":
+    # The array path on the neighbours of squares m^2, whose floor roots we know by construction.
+    rng = np.random.default_rng(0)
+    roots = np.concatenate([np.arange(1, 2000), rng.integers(2 ** 26, 2 ** 31 - 1, size=2000)])
+    n = np.concatenate([roots ** 2 - 1, roots ** 2, roots ** 2 + 1])
+    exact = np.concatenate([roots - 1, roots, roots])
+    naive = np.floor(np.sqrt(n.astype(np.float64)))
+    ours = floor_sqrt(n)
+    wrong = naive != exact
+    below_big_square = ((exact + 1) ** 2 == n + 1) & (exact + 1 > 2 ** 26)
+    run.say(f"""floor(np.sqrt(n)) is wrong for {int(np.sum(wrong))} of {n.size} test integers
+        ({'all' if np.all(below_big_square[wrong]) else 'not all'} of them of the form m^2 - 1 with m > 2^26, where
+        np.sqrt rounds up to m); the int64 correction gets {int(np.sum(ours == exact))} of {n.size} right.""")
+    run.expect("floor_sqrt of m^2 - 1, m^2, m^2 + 1 is m - 1, m, m for every test m (up to 2^31)",
+               np.array_equal(ours, exact))
+
+
 # %% [markdown]
 # ## The rule, and what it does below 1
 #
@@ -137,6 +116,7 @@ def floor_sqrt(x):
 # would divide by zero; there we use the line between the neighbouring squares $0 = 0^2$ and
 # $1 = 1^2$ (the next section's chord), which is simply $x$ itself: exact at 0 and at 1, and
 # never further than $1/4$ from $\sqrt{x}$. Perfect squares come out exact: $t = 0$.
+# First the two examples from the top, then squares up to $1000^2$ and a few numbers below 1.
 
 # %%
 def estimate_sqrt(x):
@@ -152,6 +132,19 @@ def estimate_sqrt(x):
         return float(t) if b == 0 else float(b + t / (2 * b))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(b == 0, t, b + t / (2 * b))
+
+
+if __name__ == "__main__":
+    e10, e18 = estimate_sqrt(10), estimate_sqrt(18)
+    run.say(f"""sqrt(10) ~ 3 + 1/6 = {e10:.4f} (true {math.sqrt(10):.4f}); sqrt(18) ~ 4 + 2/8 =
+        {e18:.4f} (true {math.sqrt(18):.4f}).""")
+    run.expect("estimate_sqrt(10) == 3 + 1/6 and estimate_sqrt(18) == 4.25", e10 == 3 + 1 / 6 and e18 == 4.25,
+               f"{e10!r}, {e18!r}")
+    below_one = np.array([0.0, 0.25, 0.5, 0.99])
+    squares = np.arange(0, 1001) ** 2
+    run.expect("perfect squares are exact; 0 <= x < 1 returns x (the chord between 0 and 1)",
+               np.array_equal(estimate_sqrt(squares), np.arange(0, 1001.0))
+               and np.array_equal(estimate_sqrt(below_one), below_one))
 
 
 # %% [markdown]
@@ -172,6 +165,7 @@ def estimate_sqrt(x):
 #
 # and it is also one step of Newton's method for $y^2 - x = 0$ started at $y_0 = b$:
 # $y_1 = y_0 - (y_0^2 - x)/(2 y_0) = (y_0 + x / y_0) / 2$ (Heron's rule), which is the same number.
+# We check that on the whole numbers 2 to 100.
 
 # %%
 def chord_estimate(x):
@@ -192,6 +186,20 @@ def newton_step(x, guess):
     return (guess + np.asarray(x, dtype=np.float64) / guess) / 2
 
 
+if __name__ == "__main__":
+    whole = np.arange(2, 101)  # the whole numbers 2..100
+    b_numbers = floor_sqrt(whole)
+    via_newton = newton_step(whole, b_numbers)
+    via_taylor = tangent_line(whole, b_numbers ** 2)
+    rule = estimate_sqrt(whole)
+    ulps = max(np.max(np.abs(via_newton - rule) / np.spacing(rule)), np.max(np.abs(via_taylor - rule) / np.spacing(rule)))
+    run.say(f"""One Newton step (y0 + x/y0)/2 from y0 = b and the first-order Taylor polynomial of
+        sqrt at b^2 give the rule's numbers on 2..100 to within {ulps:.0f} ulp: three derivations, one
+        formula.""")
+    run.expect("one Newton step from b and the Taylor polynomial at b^2 equal the rule to rounding (<= 2 ulp)",
+               ulps <= 2, f"{ulps:.0f} ulp")
+
+
 # %% [markdown]
 # ## How wrong is it? Exactly:
 #
@@ -205,6 +213,9 @@ def newton_step(x, guess):
 # approaches $1/(2b)$. The chord lies below the curve, is exact at both squares and is worst
 # in the middle ($s = 1/2$) with $1/(4(2b+1))$, about four times smaller than the tangent's worst.
 # Relative to $\sqrt{x} \ge b$ the tangent's error is below $1/(2b^2)$: 12.5% at $b = 2$, 0.5% at $b = 10$.
+#
+# First the measurements: both estimates for every whole number from 2 to 100, and for each block
+# $b^2 .. (b+1)^2 - 1$ its worst number.
 
 # %%
 def tangent_error_formula(x):
@@ -245,8 +256,76 @@ def worst_per_square(table):
     })
 
 
+if __name__ == "__main__":
+    table = error_table(whole)
+    per_b = worst_per_square(table)
+    shown = table.loc[[2, 3, 4, 8, 9, 10, 15, 18, 24, 50, 63, 80, 99, 100]]
+    run.table(shown.round(5), title="Some rows of the error table (all of 2..100 are computed):")
+    run.table(per_b.assign(**{"tangent max rel err": per_b["tangent max rel err"].map("{:.2%}".format),
+                              "chord max |rel err|": per_b["chord max |rel err|"].map("{:.2%}".format)}),
+              title="Worst relative error for each b (numbers b^2 .. (b+1)^2 - 1):")
+    worst_x = table["tangent rel error"].idxmax()
+    worst_above_10 = table.loc[10:, "tangent rel error"].idxmax()
+    run.say(f"""Over 2..100 the mental rule's largest relative error is
+        {table['tangent rel error'].max():.1%} at x = {worst_x:g} (2 instead of {math.sqrt(worst_x):.3f}); from 10 on it is
+        {table.loc[10:, 'tangent rel error'].max():.1%} (x = {worst_above_10:g}), and the mean over 2..100 is
+        {table['tangent rel error'].mean():.2%}. In every block the worst number is the one just below
+        the next square, (b+1)^2 - 1.""")
+    expected_worst = (per_b.index.to_numpy() + 1) ** 2 - 1
+    last_block_complete = per_b.index.to_numpy() < floor_sqrt(whole.max() + 1)
+    run.expect("the worst number of each block b^2..(b+1)^2-1 is (b+1)^2 - 1, just below the next square",
+               np.array_equal(per_b["worst x (tangent)"].to_numpy()[last_block_complete],
+                              expected_worst[last_block_complete]))
+    run.expect("the tangent rule never underestimates, the chord never overestimates (2..100)",
+               (table["tangent error"] >= 0).all() and (table["chord error"] <= 0).all())
+
+
+# %% [markdown]
+# ### The formulas, checked between the whole numbers
+#
+# On a fine grid of $[1, 10000]$ the measured errors must equal $s^2/(2b)$ and $-s(1-s)/(2b+1)$ up to
+# rounding, and the rule's relative error must stay below $1/(2b^2)$.
+
+# %%
+if __name__ == "__main__":
+    x = np.linspace(1.0, 10_000.0, 100_000 if run.quick else 1_000_000)
+    gap_t = np.max(np.abs((estimate_sqrt(x) - np.sqrt(x)) - tangent_error_formula(x)))
+    gap_c = np.max(np.abs((chord_estimate(x) - np.sqrt(x)) - chord_error_formula(x)))
+    run.expect("errors equal s^2/(2b) and -s(1-s)/(2b+1) on [1, 10000] (to rounding)",
+               max(gap_t, gap_c) < 1e-12, f"largest gaps {gap_t:.1e}, {gap_c:.1e}")
+    b = floor_sqrt(x)
+    rel_tangent = (estimate_sqrt(x) - np.sqrt(x)) / np.sqrt(x)
+    run.expect("relative error of the rule is below 1/(2b^2) everywhere on [1, 10000]",
+               np.all(rel_tangent < 1 / (2 * b * b)), f"largest ratio {np.max(rel_tangent * 2 * b * b):.4f}")
+
+
+# %% [markdown]
+# ## Chord or tangent?
+#
+# The error formulas predict the chord (divide by $2b + 1$) is the more accurate line: its worst
+# error is about four times smaller. Measured on 2..100, worst case and on average:
+
+# %%
+if __name__ == "__main__":
+    t_abs, c_abs = table["tangent rel error"].abs(), table["chord rel error"].abs()
+    tangent_wins = int(np.sum(t_abs < c_abs))
+    chord_better = c_abs.max() < t_abs.max() and c_abs.mean() < t_abs.mean()
+    run.say(f"""Chord against tangent on 2..100: the chord's worst relative error is {c_abs.max():.2%}
+        against {t_abs.max():.2%}, its mean {c_abs.mean():.2%} against {t_abs.mean():.2%}. So dividing by 2b+1
+        is {'more' if chord_better else 'not more'} accurate: about {t_abs.max() / c_abs.max():.1f} times in the worst case
+        and {t_abs.mean() / c_abs.mean():.1f} times on average (the error formulas give a worst-case ratio
+        1/(2b) : 1/(4(2b+1)) that approaches 4 for large b, and 2 on average).
+        The tangent still wins on {tangent_wins} of {len(table)} numbers: those just above a square, where its
+        error grows like s^2 and the chord's like s. The simplification buys easy arithmetic, not accuracy.""")
+    run.expect("the chord (slope 1/(2b+1)) has smaller worst and mean relative error than 1/(2b) on 2..100",
+               chord_better)
+
+
 # %% [markdown]
 # ## Figure
+#
+# Both lines against $\sqrt{x}$ up to 30, and their relative errors on 1..100: the tangent's saw-tooth
+# above zero, the chord's arches below it.
 
 # %%
 def plot_estimates(x_max=30.0, n_points=2000, numbers=None):
@@ -283,108 +362,10 @@ def plot_estimates(x_max=30.0, n_points=2000, numbers=None):
     return fig
 
 
-# %% [markdown]
-# ## Running the lesson
+if __name__ == "__main__":
+    run.figure(plot_estimates(numbers=whole, n_points=500 if run.quick else 2000), "sqrt_estimates.png")
+
 
 # %%
-
-
-def main(argv=None):
-    run = start("sqrt_estimation", __doc__, argv)
-
-    # The two worked examples.
-    e10, e18 = estimate_sqrt(10), estimate_sqrt(18)
-    run.say(f"""sqrt(10) ~ 3 + 1/6 = {e10:.4f} (true {math.sqrt(10):.4f}); sqrt(18) ~ 4 + 2/8 =
-        {e18:.4f} (true {math.sqrt(18):.4f}).""")
-    run.expect("estimate_sqrt(10) == 3 + 1/6 and estimate_sqrt(18) == 4.25", e10 == 3 + 1 / 6 and e18 == 4.25,
-               f"{e10!r}, {e18!r}")
-
-    # b exactly: the array path on the neighbours of squares m^2, whose floor roots we know by construction.
-    rng = np.random.default_rng(0)
-    roots = np.concatenate([np.arange(1, 2000), rng.integers(2 ** 26, 2 ** 31 - 1, size=2000)])
-    n = np.concatenate([roots ** 2 - 1, roots ** 2, roots ** 2 + 1])
-    exact = np.concatenate([roots - 1, roots, roots])
-    naive = np.floor(np.sqrt(n.astype(np.float64)))
-    ours = floor_sqrt(n)
-    wrong = naive != exact
-    below_big_square = ((exact + 1) ** 2 == n + 1) & (exact + 1 > 2 ** 26)
-    run.say(f"""floor(np.sqrt(n)) is wrong for {int(np.sum(wrong))} of {n.size} test integers
-        ({'all' if np.all(below_big_square[wrong]) else 'not all'} of them of the form m^2 - 1 with m > 2^26, where
-        np.sqrt rounds up to m); the int64 correction gets {int(np.sum(ours == exact))} of {n.size} right.""")
-    run.expect("floor_sqrt of m^2 - 1, m^2, m^2 + 1 is m - 1, m, m for every test m (up to 2^31)",
-               np.array_equal(ours, exact))
-
-    # Error table on 2..100.
-    numbers = np.arange(2, 101)
-    table = error_table(numbers)
-    per_b = worst_per_square(table)
-    shown = table.loc[[2, 3, 4, 8, 9, 10, 15, 18, 24, 50, 63, 80, 99, 100]]
-    run.table(shown.round(5), title="Some rows of the error table (all of 2..100 are computed):")
-    run.table(per_b.assign(**{"tangent max rel err": per_b["tangent max rel err"].map("{:.2%}".format),
-                              "chord max |rel err|": per_b["chord max |rel err|"].map("{:.2%}".format)}),
-              title="Worst relative error for each b (numbers b^2 .. (b+1)^2 - 1):")
-    worst_x = table["tangent rel error"].idxmax()
-    worst_above_10 = table.loc[10:, "tangent rel error"].idxmax()
-    run.say(f"""Over 2..100 the mental rule's largest relative error is
-        {table['tangent rel error'].max():.1%} at x = {worst_x:g} (2 instead of {math.sqrt(worst_x):.3f}); from 10 on it is
-        {table.loc[10:, 'tangent rel error'].max():.1%} (x = {worst_above_10:g}), and the mean over 2..100 is
-        {table['tangent rel error'].mean():.2%}. In every block the worst number is the one just below
-        the next square, (b+1)^2 - 1.""")
-    expected_worst = (per_b.index.to_numpy() + 1) ** 2 - 1
-    last_block_complete = per_b.index.to_numpy() < floor_sqrt(numbers.max() + 1)
-    run.expect("the worst number of each block b^2..(b+1)^2-1 is (b+1)^2 - 1, just below the next square",
-               np.array_equal(per_b["worst x (tangent)"].to_numpy()[last_block_complete],
-                              expected_worst[last_block_complete]))
-    run.expect("the tangent rule never underestimates, the chord never overestimates (2..100)",
-               (table["tangent error"] >= 0).all() and (table["chord error"] <= 0).all())
-
-    # The exact error formulas, on a fine continuous grid.
-    x = np.linspace(1.0, 10_000.0, 100_000 if run.quick else 1_000_000)
-    gap_t = np.max(np.abs((estimate_sqrt(x) - np.sqrt(x)) - tangent_error_formula(x)))
-    gap_c = np.max(np.abs((chord_estimate(x) - np.sqrt(x)) - chord_error_formula(x)))
-    run.expect("errors equal s^2/(2b) and -s(1-s)/(2b+1) on [1, 10000] (to rounding)",
-               max(gap_t, gap_c) < 1e-12, f"largest gaps {gap_t:.1e}, {gap_c:.1e}")
-    b = floor_sqrt(x)
-    rel_tangent = (estimate_sqrt(x) - np.sqrt(x)) / np.sqrt(x)
-    run.expect("relative error of the rule is below 1/(2b^2) everywhere on [1, 10000]",
-               np.all(rel_tangent < 1 / (2 * b * b)), f"largest ratio {np.max(rel_tangent * 2 * b * b):.4f}")
-
-    # Newton and Taylor give the same number.
-    b_table = table["b"].to_numpy().astype(np.float64)
-    via_newton = newton_step(numbers, b_table)
-    via_taylor = tangent_line(numbers, b_table ** 2)
-    rule = table["b + t/(2b)"].to_numpy()
-    ulps = max(np.max(np.abs(via_newton - rule) / np.spacing(rule)), np.max(np.abs(via_taylor - rule) / np.spacing(rule)))
-    run.say(f"""One Newton step (y0 + x/y0)/2 from y0 = b and the first-order Taylor polynomial of
-        sqrt at b^2 give the rule's numbers on 2..100 to within {ulps:.0f} ulp: three derivations, one
-        formula.""")
-    run.expect("one Newton step from b and the Taylor polynomial at b^2 equal the rule to rounding (<= 2 ulp)",
-               ulps <= 2, f"{ulps:.0f} ulp")
-
-    # Which is better, the chord (1/(2b+1)) or the simplification (1/(2b))?
-    t_abs, c_abs = table["tangent rel error"].abs(), table["chord rel error"].abs()
-    tangent_wins = int(np.sum(t_abs < c_abs))
-    chord_better = c_abs.max() < t_abs.max() and c_abs.mean() < t_abs.mean()
-    run.say(f"""Chord against tangent on 2..100: the chord's worst relative error is {c_abs.max():.2%}
-        against {t_abs.max():.2%}, its mean {c_abs.mean():.2%} against {t_abs.mean():.2%}. So dividing by 2b+1
-        is {'more' if chord_better else 'not more'} accurate: about {t_abs.max() / c_abs.max():.1f} times in the worst case
-        and {t_abs.mean() / c_abs.mean():.1f} times on average (the error formulas give a worst-case ratio
-        1/(2b) : 1/(4(2b+1)) that approaches 4 for large b, and 2 on average).
-        The tangent still wins on {tangent_wins} of {len(table)} numbers: those just above a square, where its
-        error grows like s^2 and the chord's like s. The simplification buys easy arithmetic, not accuracy.""")
-    run.expect("the chord (slope 1/(2b+1)) has smaller worst and mean relative error than 1/(2b) on 2..100",
-               chord_better)
-
-    # Below 1 and perfect squares.
-    below_one = np.array([0.0, 0.25, 0.5, 0.99])
-    squares = np.arange(0, 1001) ** 2
-    run.expect("perfect squares are exact; 0 <= x < 1 returns x (the chord between 0 and 1)",
-               np.array_equal(estimate_sqrt(squares), np.arange(0, 1001.0))
-               and np.array_equal(estimate_sqrt(below_one), below_one))
-
-    run.figure(plot_estimates(numbers=numbers, n_points=500 if run.quick else 2000), "sqrt_estimates.png")
-    return run.finish()
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()

@@ -27,7 +27,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from lessons._common import new_figure, start
+from lessons._common import start
+from lessons._taylor_series_plots import (PARTIAL_SUM_PANELS, centre_label, plot_error_vs_distance,
+                                          plot_partial_sums, plot_piecewise)
+
+if __name__ == "__main__":
+    run = start("taylor_series")  # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
 
 #: The three functions of the lesson and NumPy's own versions (the reference).
 FUNCTIONS = {"exp": np.exp, "cos": np.cos, "ln": np.log}
@@ -117,6 +122,19 @@ def taylor_coefficients(name, center, n_terms):
     return coefficients
 
 
+if __name__ == "__main__":
+    known = {("exp", 0.0): [1, 1, 1 / 2, 1 / 6, 1 / 24],
+             ("cos", 0.0): [1, 0, -1 / 2, 0, 1 / 24],
+             ("cos", np.pi): [-1, 0, 1 / 2, 0, -1 / 24],
+             ("ln", 1.0): [0, 1, -1 / 2, 1 / 3, -1 / 4]}
+    rows = {f"{name} about {centre_label(b)}": taylor_coefficients(name, b, 5) for name, b in known}
+    run.table(pd.DataFrame(rows, index=[f"a_{i}" for i in range(5)]).T.round(6) + 0.0,
+              title="First five coefficients a_i = f^(i)(b)/i!:")
+    worst = max(np.max(np.abs(taylor_coefficients(name, b, 5) - np.array(v))) for (name, b), v in known.items())
+    run.expect("coefficients match 1/i!; 1, 0, -1/2, 0, 1/24; -1, 0, 1/2, 0, -1/24; 0, 1, -1/2, 1/3, -1/4",
+               worst < 1e-15, f"largest difference {worst:.1e}")
+
+
 # %% [markdown]
 # ## Partial sums
 #
@@ -124,6 +142,10 @@ def taylor_coefficients(name, center, n_terms):
 # the terms $a_i h^i$ in an array and take a cumulative sum over $i$. To evaluate a single
 # polynomial, Horner's rule $((a_{n-1} h + a_{n-2}) h + \dots) h + a_0$ uses $n - 1$
 # multiplications and no powers; it is what library code does.
+#
+# Two partial sums to watch: $e = e^1 = \sum 1/i!$, which converges fast, and $\ln 2$ from the series
+# about 1, the slowest convergent case: $x = 2$ is the edge of the interval where it converges.
+# The figure draws $S_n$ for four series: each hugs $f$ near its centre and peels away further out.
 
 # %%
 def partial_sums(coefficients, center, x):
@@ -147,6 +169,27 @@ def taylor_polynomial(coefficients, center, x):
     return value
 
 
+if __name__ == "__main__":
+    e_sums = partial_sums(taylor_coefficients("exp", 0.0, 20), 0.0, 1.0)
+    ln_sums = partial_sums(taylor_coefficients("ln", 1.0, 1000), 1.0, 2.0)
+    e_table = pd.DataFrame({"S_n(1)": e_sums, "error": np.abs(e_sums - math.e)},
+                           index=pd.RangeIndex(1, 21, name="n terms"))
+    run.table(e_table.iloc[[0, 1, 2, 3, 5, 7, 9, 11, 13, 15, 17, 19]], title="Partial sums of e^1 = sum 1/i!:")
+    n_rounding = int(e_table.index[np.argmax(e_table["error"].to_numpy() <= 2 * np.finfo(float).eps)])
+    run.say(f"""
+        Eight terms give e = {e_sums[7]:.8f} (error {abs(e_sums[7] - math.e):.1e}); {n_rounding} terms reach
+        float64 rounding (error {abs(e_sums[n_rounding - 1] - math.e):.1e}). The ln series about 1 is much
+        slower at x = 2, the edge of where it converges: 10 terms give ln 2 = {ln_sums[9]:.6f}, 1000 terms
+        {ln_sums[999]:.6f} (error {abs(ln_sums[999] - math.log(2)):.1e}, about 1/(2n)).""")
+    shown_terms = (1, 2, 3, 5, 9)
+    sum_panels = []
+    for name, b, (lo, hi), ylim in PARTIAL_SUM_PANELS:
+        x = np.linspace(lo, hi, 600)
+        sums = partial_sums(taylor_coefficients(name, b, max(shown_terms)), b, x)
+        sum_panels.append((name, b, x, FUNCTIONS[name](x), sums[np.array(shown_terms) - 1], ylim))
+    run.figure(plot_partial_sums(sum_panels, shown_terms), "partial_sums.png")
+
+
 # %% [markdown]
 # ## How big is the error?
 #
@@ -161,6 +204,8 @@ def taylor_polynomial(coefficients, center, x):
 # Near the centre the error falls like $|x - b|^n$: on log-log axes a line of slope $n$.
 # And for $\ln$ about 1 the bound only shrinks with $n$ while $|x - 1| < 1$: the series of
 # $\ln x$ about 1 converges for $0 < x \le 2$ and diverges beyond, however many terms you add.
+#
+# First the bound at work on the partial sums of $e^1$ above: it is $e/n!$ for $n$ terms.
 
 # %%
 def lagrange_bound(name, center, x, n_terms):
@@ -188,6 +233,22 @@ def series_error(name, center, x, n_terms):
     return np.abs(FUNCTIONS[name](x) - taylor_polynomial(coefficients, center, x))
 
 
+if __name__ == "__main__":
+    e_table["Lagrange bound e/n!"] = [lagrange_bound("exp", 0.0, 1.0, n) for n in range(1, 21)]
+    run.table(e_table.iloc[[0, 3, 7, 11, 15, 19]], title="Partial sums of e^1 beside their Lagrange bound:")
+    within = bool(np.all(e_table["error"] <= e_table["Lagrange bound e/n!"] + 4 * np.spacing(math.e)))
+    run.expect("e^1: every partial sum is within its Lagrange bound e/n!", within)
+
+
+# %% [markdown]
+# ### Error against distance: a line of slope $n$
+#
+# Now the error of $P_n$ for $n = 1, 2, 4, 8, 16$ terms at distances $d = |x - b|$ from $10^{-3}$ to 3,
+# for $e^x$ and $\cos x$ about 0 and $\ln x$ about 1, beside the Lagrange bound. Fitting a line to
+# $\log|\text{error}|$ against $\log d$ for $0.01 \le d \le 0.1$ measures the exponent $p$ in
+# error $\approx C d^p$.
+
+# %%
 def error_vs_distance(name, center, distances, n_terms_list):
     """Errors and Lagrange bounds at x = center + d for each d and each number of terms.
 
@@ -202,6 +263,51 @@ def error_vs_distance(name, center, distances, n_terms_list):
 def loglog_slope(distances, errors):
     """Least-squares slope of log|error| against log(distance): the p in error ~ C d^p."""
     return float(np.polyfit(np.log(distances), np.log(errors), 1)[0])
+
+
+if __name__ == "__main__":
+    distances = np.logspace(-3, np.log10(3.0), 200 if run.quick else 400)
+    n_list = (1, 2, 4, 8, 16)
+    panels = (("exp", 0.0), ("cos", 0.0), ("ln", 1.0))
+    small = (distances >= 1e-2) & (distances <= 1e-1)
+    slope_rows = []
+    all_within = True
+    for name, b in panels:
+        d = distances[distances < 1] if name == "ln" else distances
+        errors, bounds = error_vs_distance(name, b, d, n_list)
+        all_within &= bool(np.all(errors <= bounds + 8 * np.finfo(float).eps * np.abs(FUNCTIONS[name](b + d))))
+        slope_rows.append({"function": f"{name} about {b:g}",
+                           **{f"n = {n}": loglog_slope(distances[small], series_error(name, b, b + distances[small], n))
+                              for n in (1, 2, 3, 4)}})
+    slopes = pd.DataFrame(slope_rows).set_index("function")
+    run.table(slopes.round(2), title="Slope of log|error| against log(distance) for 0.01 <= d <= 0.1:")
+    run.say("""
+        For e^x and ln x the slope is the number of terms n: keep n terms and halving the distance
+        divides the error by 2^n. For cos about 0 the odd coefficients are 0, so 1 and 2 terms leave
+        the same error (slope 2), and 3 and 4 terms too (slope 4).""")
+    expected_slopes = np.array([[1, 2, 3, 4], [2, 2, 4, 4], [1, 2, 3, 4]])
+    slope_gap = float(np.max(np.abs(slopes.to_numpy() - expected_slopes)))
+    run.expect("error ~ d^p near the centre: fitted slopes within 0.1 of p = n (exp, ln) and 2, 2, 4, 4 (cos)",
+               slope_gap < 0.1, f"largest deviation {slope_gap:.3f}")
+    run.expect("measured errors never exceed the Lagrange bound (exp, cos, ln inside |x - 1| < 1)", all_within)
+    curves = [(name, b, *error_vs_distance(name, b, distances, n_list)) for name, b in panels]
+    run.figure(plot_error_vs_distance(curves, distances, n_list), "error_vs_distance.png")
+
+
+# %% [markdown]
+# ### Beyond the radius of convergence
+#
+# The $\ln$ panel's bound grows with $n$ once $|x - 1| > 1$: there more terms make things worse.
+
+# %%
+if __name__ == "__main__":
+    at_2_5 = [series_error("ln", 1.0, 2.5, n) for n in (4, 8, 16, 32)]
+    run.say(f"""
+        Beyond the radius of convergence more terms make it worse: ln 2.5 from the series about 1
+        has error {at_2_5[0]:.2f} with 4 terms, {at_2_5[1]:.2f} with 8, {at_2_5[2]:.1f} with 16
+        and {at_2_5[3]:.0f} with 32 (the terms 1.5^i / i grow without bound).""")
+    run.expect("ln about 1 diverges at x = 2.5: error grows with 4, 8, 16, 32 terms",
+               all(a < b for a, b in zip(at_2_5, at_2_5[1:])))
 
 
 # %% [markdown]
@@ -285,170 +391,8 @@ def piecewise_error_table(n_terms_list, n_points):
     return pd.DataFrame(rows).set_index("n_terms")
 
 
-# %% [markdown]
-# ## Figures
-
-# %%
-#: (name, centre, x range, y limits) of the partial-sum panels.
-PARTIAL_SUM_PANELS = (("exp", 0.0, (-3.0, 3.0), (-2.0, 21.0)),
-                      ("cos", 0.0, (-2 * np.pi, 2 * np.pi), (-2.5, 2.5)),
-                      ("cos", np.pi, (-np.pi, 3 * np.pi), (-2.5, 2.5)),
-                      ("ln", 1.0, (0.02, 3.0), (-4.0, 2.0)))
-
-
-def _palette(k):
-    """k colours from dark to light along matplotlib's viridis map."""
-    from matplotlib import colormaps
-
-    return colormaps["viridis"](np.linspace(0.1, 0.85, k))
-
-
-def _terms_label(n):
-    return "1 term" if n == 1 else f"{n} terms"
-
-
-def plot_partial_sums(n_terms_list, n_points=600):
-    """Four panels: f and its partial sums S_n for each n in n_terms_list."""
-    fig = new_figure((11, 7.5))
-    axes = fig.subplots(2, 2).ravel()
-    colors = _palette(len(n_terms_list))
-    for ax, (name, b, (lo, hi), ylim) in zip(axes, PARTIAL_SUM_PANELS):
-        x = np.linspace(lo, hi, n_points)
-        sums = partial_sums(taylor_coefficients(name, b, max(n_terms_list)), b, x)
-        ax.plot(x, FUNCTIONS[name](x), color="black", lw=2.5, label=f"{name} x")
-        for color, n in zip(colors, n_terms_list):
-            ax.plot(x, sums[n - 1], color=color, lw=1.3, label=_terms_label(n))
-        ax.axvline(b, color="grey", ls=":", lw=1)
-        if name == "ln":
-            ax.axvline(2.0, color="firebrick", ls="--", lw=1)
-            ax.text(2.05, ylim[0] + 0.3, "x = 2: the series\nstops converging", color="firebrick", fontsize=8)
-        ax.set_ylim(*ylim)
-        ax.set_title(f"{name} x about {'pi' if b == np.pi else f'{b:g}'}")
-        ax.set_xlabel("x")
-    axes[0].legend(fontsize=8, loc="upper left")
-    fig.suptitle("Partial sums S_n(x) = sum_{i<n} a_i (x - b)^i close in on f near the centre b")
-    return fig
-
-
-def plot_error_vs_distance(panels, distances, n_terms_list):
-    """Log-log panels of |f - P_n| (solid) and the Lagrange bound (dotted) against |x - b|.
-
-    panels: sequence of (name, centre)."""
-    fig = new_figure((12, 4.2))
-    axes = fig.subplots(1, len(panels), sharey=True)
-    colors = _palette(len(n_terms_list))
-    for ax, (name, b) in zip(axes, panels):
-        errors, bounds = error_vs_distance(name, b, distances, n_terms_list)
-        for color, n, err, bound in zip(colors, n_terms_list, errors, bounds):
-            ax.loglog(distances, np.where(err > 0, err, np.nan), color=color, label=_terms_label(n))
-            ax.loglog(distances, bound, color=color, ls=":", lw=1)
-        if name == "ln":
-            ax.axvline(1.0, color="firebrick", ls="--", lw=1)
-        ax.axhline(np.finfo(float).eps, color="grey", lw=0.8)
-        ax.set_ylim(1e-18, 1e3)
-        ax.set_xlabel(f"distance x - b from the centre b = {b:g}")
-        ax.set_title(f"{name} x about {b:g}")
-    axes[0].set_ylabel("|f(x) - P_n(x)|  (dotted: Lagrange bound)")
-    axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle("Near the centre the error falls like |x - b|^n: a line of slope n; grey line: machine epsilon")
-    return fig
-
-
-def plot_piecewise(n_terms, n_points):
-    """Error of the range-reduced exp (relative) and cos (absolute) against x, with the edges
-    of the pieces (x = (k + 1/2) ln 2, resp. (k + 1/2) pi/2) drawn in grey."""
-    fig = new_figure((11, 3.8))
-    ax_exp, ax_cos = fig.subplots(1, 2)
-    x = np.linspace(-4.0, 4.0, n_points)
-    ax_exp.plot(x, exp_range_reduced(x, n_terms) / np.exp(x) - 1, lw=0.8)
-    for edge in (np.arange(-6, 6) + 0.5) * math.log(2):
-        ax_exp.axvline(edge, color="grey", lw=0.4)
-    ax_exp.set_title(f"e^x = 2^k P(r), {n_terms} terms: relative error against np.exp")
-    x = np.linspace(-2 * np.pi, 2 * np.pi, n_points)
-    ax_cos.plot(x, cos_range_reduced(x, n_terms) - np.cos(x), lw=0.8, color="C1")
-    for edge in (np.arange(-4, 4) + 0.5) * np.pi / 2:
-        ax_cos.axvline(edge, color="grey", lw=0.4)
-    ax_cos.set_title(f"cos x from centres k pi/2, {n_terms} terms: error against np.cos")
-    for ax in (ax_exp, ax_cos):
-        ax.set_xlabel("x  (grey: edges of the pieces)")
-        ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
-    fig.suptitle("Each piece repeats the same error curve: smallest at its centre, largest at its edges")
-    return fig
-
-
-# %% [markdown]
-# ## Running the lesson
-
-# %%
-
-
-def main(argv=None):
-    run = start("taylor_series", __doc__, argv)
+if __name__ == "__main__":
     n_grid = 20_001 if run.quick else 200_001
-
-    # The coefficients, against the hand-derived lists.
-    known = {("exp", 0.0): [1, 1, 1 / 2, 1 / 6, 1 / 24],
-             ("cos", 0.0): [1, 0, -1 / 2, 0, 1 / 24],
-             ("cos", np.pi): [-1, 0, 1 / 2, 0, -1 / 24],
-             ("ln", 1.0): [0, 1, -1 / 2, 1 / 3, -1 / 4]}
-    rows = {f"{name} about {'pi' if b == np.pi else f'{b:g}'}": taylor_coefficients(name, b, 5)
-            for name, b in known}
-    run.table(pd.DataFrame(rows, index=[f"a_{i}" for i in range(5)]).T.round(6) + 0.0,
-              title="First five coefficients a_i = f^(i)(b)/i!:")
-    worst = max(np.max(np.abs(taylor_coefficients(name, b, 5) - np.array(v))) for (name, b), v in known.items())
-    run.expect("coefficients match 1/i!; 1, 0, -1/2, 0, 1/24; -1, 0, 1/2, 0, -1/24; 0, 1, -1/2, 1/3, -1/4",
-               worst < 1e-15, f"largest difference {worst:.1e}")
-
-    # Partial sums of e^1 and of ln 2 (the slowest convergent case: the edge of the interval).
-    e_sums = partial_sums(taylor_coefficients("exp", 0.0, 20), 0.0, 1.0)
-    ln_sums = partial_sums(taylor_coefficients("ln", 1.0, 1000), 1.0, 2.0)
-    e_table = pd.DataFrame({"S_n(1)": e_sums, "error": np.abs(e_sums - math.e),
-                            "Lagrange bound": [lagrange_bound("exp", 0.0, 1.0, n) for n in range(1, 21)]},
-                           index=pd.RangeIndex(1, 21, name="n terms"))
-    run.table(e_table.iloc[[0, 1, 2, 3, 5, 7, 9, 11, 13, 15, 17, 19]], title="Partial sums of e^1 = sum 1/i!:")
-    n_rounding = int(e_table.index[np.argmax(e_table["error"].to_numpy() <= 2 * np.finfo(float).eps)])
-    run.say(f"""
-        Eight terms give e = {e_sums[7]:.8f} (error {abs(e_sums[7] - math.e):.1e}); {n_rounding} terms reach
-        float64 rounding (error {abs(e_sums[n_rounding - 1] - math.e):.1e}). The ln series about 1 is much
-        slower at x = 2, the edge of where it converges: 10 terms give ln 2 = {ln_sums[9]:.6f}, 1000 terms
-        {ln_sums[999]:.6f} (error {abs(ln_sums[999] - math.log(2)):.1e}, about 1/(2n)).""")
-    within = bool(np.all(e_table["error"] <= e_table["Lagrange bound"] + 4 * np.spacing(math.e)))
-    run.expect("e^1: every partial sum is within its Lagrange bound e/n!", within)
-
-    # Error against distance from the centre.
-    distances = np.logspace(-3, np.log10(3.0), 200 if run.quick else 400)
-    n_list = (1, 2, 4, 8, 16)
-    panels = (("exp", 0.0), ("cos", 0.0), ("ln", 1.0))
-    small = (distances >= 1e-2) & (distances <= 1e-1)
-    slope_rows = []
-    all_within = True
-    for name, b in panels:
-        d = distances[distances < 1] if name == "ln" else distances
-        errors, bounds = error_vs_distance(name, b, d, n_list)
-        all_within &= bool(np.all(errors <= bounds + 8 * np.finfo(float).eps * np.abs(FUNCTIONS[name](b + d))))
-        slope_rows.append({"function": f"{name} about {b:g}",
-                           **{f"n = {n}": loglog_slope(distances[small], series_error(name, b, b + distances[small], n))
-                              for n in (1, 2, 3, 4)}})
-    slopes = pd.DataFrame(slope_rows).set_index("function")
-    run.table(slopes.round(2), title="Slope of log|error| against log(distance) for 0.01 <= d <= 0.1:")
-    run.say("""
-        For e^x and ln x the slope is the number of terms n: keep n terms and halving the distance
-        divides the error by 2^n. For cos about 0 the odd coefficients are 0, so 1 and 2 terms leave
-        the same error (slope 2), and 3 and 4 terms too (slope 4).""")
-    expected_slopes = np.array([[1, 2, 3, 4], [2, 2, 4, 4], [1, 2, 3, 4]])
-    slope_gap = float(np.max(np.abs(slopes.to_numpy() - expected_slopes)))
-    run.expect("error ~ d^p near the centre: fitted slopes within 0.1 of p = n (exp, ln) and 2, 2, 4, 4 (cos)",
-               slope_gap < 0.1, f"largest deviation {slope_gap:.3f}")
-    run.expect("measured errors never exceed the Lagrange bound (exp, cos, ln inside |x - 1| < 1)", all_within)
-    at_2_5 = [series_error("ln", 1.0, 2.5, n) for n in (4, 8, 16, 32)]
-    run.say(f"""
-        Beyond the radius of convergence more terms make it worse: ln 2.5 from the series about 1
-        has error {at_2_5[0]:.2f} with 4 terms, {at_2_5[1]:.2f} with 8, {at_2_5[2]:.1f} with 16
-        and {at_2_5[3]:.0f} with 32 (the terms 1.5^i / i grow without bound).""")
-    run.expect("ln about 1 diverges at x = 2.5: error grows with 4, 8, 16, 32 terms",
-               all(a < b for a, b in zip(at_2_5, at_2_5[1:])))
-
-    # Many centres.
     exact_quarters = cos_quarter_turn_coefficients(8)
     from_closed_form = np.stack([taylor_coefficients("cos", q * np.pi / 2, 8) for q in range(4)])
     gap = float(np.max(np.abs(exact_quarters - from_closed_form)))
@@ -475,11 +419,20 @@ def main(argv=None):
     run.expect("cos from centres k*pi/2 matches np.cos to a few ulp on [-20, 20]", best_cos < 4 * eps,
                f"{best_cos:.1e} absolute")
 
-    run.figure(plot_partial_sums((1, 2, 3, 5, 9)), "partial_sums.png")
-    run.figure(plot_error_vs_distance(panels, distances, n_list), "error_vs_distance.png")
-    run.figure(plot_piecewise(8, 4001), "piecewise_error.png")
-    return run.finish()
 
+# %% [markdown]
+# ### Where the error sits
+#
+# With 8 terms, the error of each piece plotted against $x$: every piece repeats the same curve,
+# smallest at its centre and largest at its edges, where $|r|$ is largest.
 
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    x_exp, x_cos = np.linspace(-4.0, 4.0, 4001), np.linspace(-2 * np.pi, 2 * np.pi, 4001)
+    run.figure(plot_piecewise(x_exp, exp_range_reduced(x_exp, 8) / np.exp(x_exp) - 1,
+                              x_cos, cos_range_reduced(x_cos, 8) - np.cos(x_cos), 8), "piecewise_error.png")
+
+
+# %%
+if __name__ == "__main__":
+    run.end()

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 import handnet as hn
+from lessons import _occlusion_and_saliency_plots as occ_plots
+from lessons import _region_maps_plots as reg_plots
 from lessons import occlusion_and_saliency as occ
 from lessons import region_maps as reg
 
@@ -190,7 +192,7 @@ def test_occlusion_lesson_figures_hold_the_numbers(trained_controls):
     np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(occ.HEATMAP_ROWS, 16),
                                   maps["combined"][:occ.HEATMAP_ROWS])
     tables = occ.field_tables(maps, split.fields)
-    shares = occ.window_shares(tables)
+    shares = occ_plots.window_shares(tables)
     assert list(shares.columns) == ["w = 1", "w = 2", "w = 4"]
     assert list(shares.index) == list(tables["occlusion w=1"].index)
     np.testing.assert_allclose(shares.max(), 1.0)
@@ -373,7 +375,7 @@ def test_weights_of_always_blank_pixels_are_only_shrunk_by_the_penalty(digits):
 def test_scale_per_method_and_grid_figure(digits):
     net, _, _, X_test, _, y_test = digits
     R = hn.explain.region_maps(net)
-    scaled = reg.scale_per_method({"region map": R})
+    scaled = reg_plots.scale_per_method({"region map": R})
     M, s = scaled["region map"]
     assert s == pytest.approx(np.abs(R).max()) and np.abs(M).max() == pytest.approx(1.0)
     fig = reg.plot_class_by_method(reg.class_means(X_test, y_test), {"region map": R, "again": 2 * R})

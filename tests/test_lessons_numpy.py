@@ -88,6 +88,40 @@ def test_rank_agreement_counts_pairs_in_the_same_order():
     assert ns.rank_agreement(["a", "b", "c"], {"a": 3.0, "b": 2.0, "c": 1.0})[1:] == (0, 3)
 
 
+def test_post_table_puts_our_rank_and_both_ratios_beside_the_posts():
+    cases = [case for case, *_ in ns.POST_COMPARISONS]
+    post = pd.DataFrame({"case": cases, "statement": [st for _, _, st, _ in ns.POST_COMPARISONS],
+                         "post rank": range(1, 7), "post s per 1e6": [s for *_, s in ns.POST_COMPARISONS],
+                         "ns": [20.0, 10.0, 40.0, 80.0, 160.0, 320.0]})
+    post["s per 1e6"] = post["ns"] * 1e-3
+    order = [cases[1], cases[0]] + cases[2:]
+    table = ns.post_table(post, order)
+    assert table["our rank"].tolist() == [2, 1, 3, 4, 5, 6]
+    assert table["x fastest"].tolist() == [2.0, 1.0, 4.0, 8.0, 16.0, 32.0]
+    assert table["post x fastest"].iloc[1] == round(0.288 / 0.088, 3) and np.isnan(table["post x fastest"].iloc[5])
+    assert "our rank" not in post                      # the caller's frame is left alone
+
+
+def test_timing_caveats_name_an_active_trace_or_profile_hook():
+    import sys
+
+    def hook(*args):
+        return None
+
+    old_trace, old_profile = sys.gettrace(), sys.getprofile()
+    try:
+        sys.settrace(hook)
+        assert any("trace hook" in c for c in ns.timing_caveats())
+        sys.settrace(None)
+        sys.setprofile(hook)
+        assert any("profiler" in c for c in ns.timing_caveats())
+        sys.setprofile(None)
+        assert ns.timing_caveats() == []
+    finally:
+        sys.settrace(old_trace)
+        sys.setprofile(old_profile)
+
+
 def test_speed_table_sorts_and_divides_by_the_fastest():
     timings = pd.DataFrame({"statement": ["s1", "s2", "s3"], "what": ["w1", "w2", "w3"],
                             "kind": ["k", "k", "k"], "ns": [30.0, 10.0, 25.0]})

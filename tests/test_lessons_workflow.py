@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import handnet as hn
+from lessons import _hyperparameter_search_journal as journal
 from lessons import hyperparameter_search as hs
 from lessons import saving_loading as sl
 
@@ -264,7 +265,7 @@ def test_swapped_objective_swaps_learning_rate_and_start_range():
 
 def test_best_so_far_is_the_running_minimum():
     s = [3.0, 4.0, 1.0, 2.0, 0.5, np.inf]
-    assert hs.best_so_far(s).tolist() == [3.0, 3.0, 1.0, 1.0, 0.5, 0.5]
+    assert journal.best_so_far(s).tolist() == [3.0, 3.0, 1.0, 1.0, 0.5, 0.5]
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,7 +304,7 @@ def test_resume_does_not_call_the_objective_for_saved_trials(tmp_path):
     assert len(calls) == 10
     table = pd.read_csv(path)
     assert table["trial"].tolist() == list(range(10))
-    assert [hs.params_of_row(row, hs.X2_SPACE) for _, row in table.iterrows()] == calls
+    assert [journal.params_of_row(row, hs.X2_SPACE) for _, row in table.iterrows()] == calls
 
 
 def test_csv_values_round_trip_and_come_back_as_python_numbers(tmp_path):
@@ -311,7 +312,7 @@ def test_csv_values_round_trip_and_come_back_as_python_numbers(tmp_path):
     table, _ = hs.run_search(hs.RandomSearch(hs.X2_SPACE, seed=2), hs.x2_objective, 6, path)
     back = hs.read_trials(path, hs.X2_SPACE)
     np.testing.assert_array_equal(back["lr"].to_numpy(), table["lr"].to_numpy())   # exact
-    row = hs.params_of_row(back.iloc[0], hs.X2_SPACE)
+    row = journal.params_of_row(back.iloc[0], hs.X2_SPACE)
     assert type(row["epochs"]) is int and type(row["lr"]) is float
 
 
@@ -341,7 +342,7 @@ def test_handnet_search_resumes_identically(tmp_path):
     assert n_second == 2
     pd.testing.assert_frame_equal(parts, whole)
     # the score is the validation cross-entropy of a network trained with those settings
-    p = hs.params_of_row(whole.iloc[3], hs.DIGITS_SPACE)
+    p = journal.params_of_row(whole.iloc[3], hs.DIGITS_SPACE)
     net = hn.MLP([64, p["hidden"], 10], seed=0)
     hn.train(net, X_fit, y_fit, epochs=5, lr=p["lr"], l2=p["l2"], progress=False)
     assert whole.loc[3, "score"] == hn.cost(net, X_val, y_val)
