@@ -28,6 +28,7 @@ Run from the project root:  python -m lessons.crafting_by_hand [--quick] [--out 
 # %%
 from __future__ import annotations
 
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import time
 
 import numpy as np

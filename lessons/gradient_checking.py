@@ -17,6 +17,7 @@ Run from the project root:  python -m lessons.gradient_checking [--quick] [--out
 # %%
 from __future__ import annotations
 
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import numpy as np
 import pandas as pd
 

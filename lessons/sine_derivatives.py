@@ -30,6 +30,7 @@ Run from the project root:  python -m lessons.sine_derivatives [--out DIR] [--qu
 # about 39 times too large.
 
 # %%
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
 import numpy as np
 import pandas as pd
 
