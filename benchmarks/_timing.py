@@ -35,17 +35,28 @@ RESULT_MARK = "RESULT-JSON: "
 # Timing
 # ----------------------------------------------------------------------------
 
-def interleaved_times(funcs, repeats, number=1, warmup=1):
+#: Seconds to wait before each contender's block: OpenBLAS's worker threads spin for about 0.1 s
+#: after a call, and a contender timed right after another's BLAS call would share a core with
+#: them (without the pause torch's digits step measured 24.6 ms instead of 1.3 ms).
+PAUSE = 0.15
+
+
+def interleaved_times(funcs, repeats, number=1, warmup=1, pause=PAUSE, warm=1):
     """{name: [seconds per call, one per round]} for the callables in ``funcs``.
 
     Each round times every contender once (``number`` calls each, averaged;
     ``number`` may be a dict giving each contender its own count), in an order
-    rotated from round to round so none always runs first.
+    rotated from round to round so none always runs first. Before each
+    contender's block: a pause of ``pause`` seconds (the previous contender's
+    BLAS threads go quiet) and ``warm`` untimed calls (its own threads, caches
+    and pages are awake; ``warm`` may be a dict, 0 for contenders too slow to
+    call twice). ``warmup`` untimed rounds of every contender come first.
     """
     import numpy as np
 
     names = list(funcs)
     counts = number if isinstance(number, dict) else {name: number for name in names}
+    warms = warm if isinstance(warm, dict) else {name: warm for name in names}
     for _ in range(warmup):
         for name in names:
             funcs[name]()
@@ -54,6 +65,9 @@ def interleaved_times(funcs, repeats, number=1, warmup=1):
         k = r % len(names)
         for name in names[k:] + names[:k]:
             f = funcs[name]
+            time.sleep(pause)
+            for _ in range(warms[name]):
+                f()
             t0 = time.perf_counter()
             for _ in range(counts[name]):
                 f()
@@ -111,6 +125,24 @@ def blas_threads_in_effect():
     return None
 
 
+def cpu_flags():
+    """The AVX flags of this CPU from /proc/cpuinfo, e.g. 'avx2 avx512f avx512bw ...' ('?' if unknown)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            flags = next(line.split(":", 1)[1].split() for line in fh if line.startswith("flags"))
+    except (OSError, StopIteration):
+        return "?"
+    return " ".join(sorted(f for f in flags if f.startswith("avx") or f == "fma")) or "no avx"
+
+
+def load_average():
+    """The 1-minute load average (other engineers' processes included), or None."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def thread_setting():
     """'OPENBLAS_NUM_THREADS=1' or 'OPENBLAS_NUM_THREADS unset' plus what BLAS reports."""
     env = os.environ.get("OPENBLAS_NUM_THREADS")
@@ -152,6 +184,8 @@ def environment():
         "threads": thread_setting(),
         "blas_threads": blas_threads_in_effect(),
         "malloc": malloc_setting(),
+        "cpu_flags": cpu_flags(),
+        "load": load_average(),
     }
 
 
@@ -159,7 +193,8 @@ def print_environment(env=None):
     env = env or environment()
     print(f"{env['date']}  nproc={env['nproc']}  cpu={env['cpu']}  python {env['python']}  "
           f"numpy {env['numpy']}  BLAS {env['blas']}")
-    print(f"threads: {env['threads']};  malloc: {env['malloc']}")
+    print(f"threads: {env['threads']};  malloc: {env['malloc']};  load average {env.get('load')}")
+    print(f"cpu flags: {env.get('cpu_flags', '?')}")
 
 
 # ----------------------------------------------------------------------------

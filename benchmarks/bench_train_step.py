@@ -12,12 +12,11 @@ unset) and/or numbers, --malloc takes 'default' (glibc as it comes) and/or
 Contenders, timed interleaved in one process (see _timing.py):
 
 handnet step   what hn.train does per full-batch epoch: one
-               backprop._cost_and_gradient(net, X, Y, l2, cost, out=grad) (forward
-               pass, cost, output delta, backward recursion, parameter gradients)
-               then training.momentum_step (the parameter update). Like hn.train it
-               keeps the returned a_L until the next step (which matters to glibc's
-               malloc, see README). lr = 0, so the parameters, and so the
-               arithmetic, are the same in every round.
+               backprop._cost_terms_and_gradient(..., out=grad, ws=workspace) (forward
+               pass, cost, output delta, backward recursion, parameter gradients, all
+               into one reused _workspace.Workspace) then training.momentum_step (the
+               parameter update). lr = 0, so the parameters, and so the arithmetic,
+               are the same in every round.
 GEMM floor     only the five matrix products such a step cannot avoid, on the same
                arrays and shapes, into preallocated outputs:
                forward X @ W1, a1 @ W2; backward a1.T @ d2, d2 @ W2.T, X.T @ d1.
@@ -71,17 +70,23 @@ def parse_args(argv=None):
 # The problem and the contenders
 # ----------------------------------------------------------------------------
 
-def make_problem(N, sizes, seed=0):
-    """Random inputs in [0, 1] (N, n_0), random labels one-hot (N, K), a fresh sigmoid net."""
+def make_data(N, sizes, seed=0):
+    """A fresh sigmoid net, random inputs in [0, 1] (N, n_0) and random labels (N,) of K classes."""
     import numpy as np
 
     import handnet as hn
-    from handnet.costs import prepare
 
     rng = np.random.default_rng(seed)
     X = rng.uniform(0.0, 1.0, size=(N, sizes[0]))
     y = rng.integers(0, sizes[-1], size=N)
-    net = hn.MLP(sizes, hidden="sigmoid", output="sigmoid", seed=seed)
+    return hn.MLP(sizes, hidden="sigmoid", output="sigmoid", seed=seed), X, y
+
+
+def make_problem(N, sizes, seed=0):
+    """make_data with the labels one-hot (N, K), as handnet's step takes them."""
+    from handnet.costs import prepare
+
+    net, X, y = make_data(N, sizes, seed)
     X, Y, _ = prepare(net, X, y, 0.0)
     return net, X, Y
 
@@ -90,19 +95,19 @@ def handnet_step(net, X, Y, l2, lr=0.0, mu=0.0):
     """The per-epoch work of hn.train's full-batch loop, as a closure."""
     import numpy as np
 
-    from handnet.backprop import _cost_and_gradient
+    from handnet._workspace import Workspace
+    from handnet.backprop import _cost_terms_and_gradient
     from handnet.training import momentum_step
 
     theta = net.params
     grad = np.empty_like(theta)
     velocity = np.zeros_like(theta)
     cost_name = net.cost
-    last = {}
+    ws = Workspace(net, X.shape[0])       # like hn.train: one workspace for every step
 
     def step():
-        J, _, out = _cost_and_gradient(net, X, Y, l2, cost_name, out=grad)
-        last["out"] = out      # like hn.train, which keeps a_L (for the accuracy) until the next epoch
-        momentum_step(theta, velocity, grad, lr, mu)
+        _cost_terms_and_gradient(net, X, Y, l2, cost_name, out=grad, ws=ws)
+        momentum_step(theta, velocity, grad, lr, mu, work=grad)
 
     return step
 

@@ -11,8 +11,11 @@ def rows_matmul(A, B, out=None):
     A (..., n) @ B (n, m) -> (..., m). NumPy would loop over the leading axes
     (one small product per slice, about 8x slower for a Jacobian's (N, K, n)
     stack); folding them into the rows of one (prod(...), n) matrix does not.
-    ``out`` (..., m), C-contiguous, receives the result.
+    ``out`` (..., m) receives the result: any memory layout when A is a matrix
+    (a training workspace's Fortran-order arrays), C-contiguous otherwise.
     """
+    if A.ndim == 2:
+        return np.matmul(A, B, out=out)
     lead = A.shape[:-1]
     A2 = A.reshape(-1, A.shape[-1])
     if out is not None:

@@ -84,12 +84,19 @@ def as_real_array(value, name, *, ndim=None, limit=MAX_ABS, finite=True):
     if not finite:
         with np.errstate(over="ignore"):
             return arr.astype(np.float64, copy=False)
-    bad = ~np.isfinite(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
+    if arr.dtype.kind != "f" or arr.size == 0:
+        return arr.astype(np.float64, copy=False)        # integers are finite and within MAX_ABS
+    # The common case in two reductions and no temporary (a NaN propagates into min and max):
+    # large inputs (hn.train's X) are checked at the speed of reading them once
+    lo, hi = arr.min(), arr.max()
+    if np.isfinite(lo) and np.isfinite(hi) and (limit is None or max(-float(lo), float(hi)) <= limit):
+        return arr.astype(np.float64, copy=False)
+    bad = ~np.isfinite(arr)
     if np.any(bad):
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{name}: expected finite numbers, got {arr[where]} at index {_index_text(where)}")
-    if limit is not None and arr.dtype.kind == "f" and float(np.finfo(arr.dtype).max) > limit:
-        # (integers, float16 and float32 cannot exceed it)
+    if limit is not None and float(np.finfo(arr.dtype).max) > limit:
+        # (float16 and float32 cannot exceed it)
         big = np.abs(arr) > limit
         if np.any(big):
             where = tuple(int(i) for i in np.argwhere(big)[0])

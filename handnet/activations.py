@@ -46,7 +46,7 @@ __all__ = [
 # Stable building blocks
 # ----------------------------------------------------------------------------
 
-def sigmoid_function(z):
+def sigmoid_function(z, out=None, work=None):
     """sigma(z) = 1 / (1 + exp(-z)), computed without overflow.
 
     For z >= 0 use 1 / (1 + e^{-z}); for z < 0 use e^{z} / (1 + e^{z}).
@@ -56,16 +56,24 @@ def sigmoid_function(z):
 
         sigma(z) = max(e, [z >= 0]) / (1 + e),   e = exp(-|z|)
 
+    Tiny values stay correctly rounded: for z < -37, 1 + e rounds to 1 and
+    sigma(z) is e^z itself (the smallest subnormal at z = -745).
+
+    out   receives sigma(z) (may be z itself: an in-place sigmoid); new if None
+    work  a scratch array of z's shape that holds e and then 1 + e (new if None);
+          it must not be z or out. Seven element-wise passes, no other array.
+
     Shapes: any -> same.
     """
     z = np.asarray(z, dtype=np.float64)
-    e = np.abs(z, out=np.empty_like(z))         # one work array, updated in place
+    e = np.abs(z, out=np.empty_like(z) if work is None else work)   # the work array, in place
     np.negative(e, out=e)
     np.exp(e, out=e)                            # e = exp(-|z|) in (0, 1], never overflows
-    a = np.maximum(e, z >= 0)                   # the numerator: 1 if z >= 0 else e
+    a = np.greater_equal(z, 0.0, out=np.empty_like(z) if out is None else out)  # [z >= 0] as 1.0/0.0
+    np.maximum(a, e, out=a)                     # the numerator: 1 if z >= 0 else e (z's last use)
     e += 1.0
     a /= e
-    return a[()]                                # a 0-d input gives a scalar, as before
+    return a[()] if out is None else a          # a 0-d input gives a scalar, as before
 
 
 def softplus(z):
@@ -102,6 +110,12 @@ class Activation:
     Subclasses implement ``f``, ``df`` and ``d2f``. ``df``/``d2f`` take the
     pre-activation ``z`` and optionally the activation ``a = f(z)`` (to avoid
     recomputing it).
+
+    ``f``, ``df`` and ``vjp`` take ``out=`` (an array that receives the result,
+    so a training step can reuse its arrays instead of allocating) and ``work=``
+    (a scratch array of z's shape for the activations that need one; a new one
+    when None). ``f(z, out=z)`` works in place; ``df(z, a, out=z)`` may overwrite
+    z when the caller no longer needs it.
     """
 
     name: str = "?"
@@ -109,10 +123,10 @@ class Activation:
     smooth: bool = True          # False when f'' is a distribution (ReLU)
     piecewise_linear: bool = False   # True when f'' = 0 wherever it exists (ReLU, identity)
 
-    def f(self, z):
+    def f(self, z, out=None, work=None):
         raise NotImplementedError
 
-    def df(self, z, a=None):
+    def df(self, z, a=None, out=None):
         raise NotImplementedError
 
     def d2f(self, z, a=None):
@@ -121,14 +135,15 @@ class Activation:
     def __call__(self, z):
         return self.f(z)
 
-    def vjp(self, z, a, g, out=None):
+    def vjp(self, z, a, g, out=None, work=None):
         """Vector-Jacobian product g @ (da/dz) = g * f'(z).
 
         Shapes: z, a (N, n); g (..., N, n) -> (..., N, n). The leading axes of
         g let one call carry many output units at once (the Jacobian).
-        ``out`` (may be g itself) receives the result instead of a new array.
+        ``out`` (may be g itself) receives the result instead of a new array;
+        ``work`` (z's shape, may be z itself) receives f'(z) on the way.
         """
-        return np.multiply(g, self.df(z, a), out=out)
+        return np.multiply(g, self.df(z, a, out=work), out=out)
 
     def __repr__(self):
         return f"<activation {self.name}>"
@@ -139,12 +154,12 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def f(self, z):
-        return sigmoid_function(z)
+    def f(self, z, out=None, work=None):
+        return sigmoid_function(z, out=out, work=work)
 
-    def df(self, z, a=None):
+    def df(self, z, a=None, out=None):
         a = self.f(z) if a is None else a
-        d = 1.0 - a
+        d = np.subtract(1.0, a, out=out)
         d *= a                                   # a (1 - a), one array
         return d
 
@@ -158,12 +173,13 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def f(self, z):
-        return np.tanh(z)
+    def f(self, z, out=None, work=None):
+        return np.tanh(z, out=out)
 
-    def df(self, z, a=None):
+    def df(self, z, a=None, out=None):
         a = np.tanh(z) if a is None else a
-        return 1.0 - a * a
+        d = np.multiply(a, a, out=out)
+        return np.subtract(1.0, d, out=d)
 
     def d2f(self, z, a=None):
         a = np.tanh(z) if a is None else a
@@ -181,11 +197,12 @@ class ReLU(Activation):
     smooth = False
     piecewise_linear = True
 
-    def f(self, z):
-        return np.maximum(z, 0.0)
+    def f(self, z, out=None, work=None):
+        return np.maximum(z, 0.0, out=out)
 
-    def df(self, z, a=None):
-        return (np.asarray(z) > 0).astype(np.float64)
+    def df(self, z, a=None, out=None):
+        z = np.asarray(z, dtype=np.float64)
+        return np.greater(z, 0.0, out=np.empty_like(z) if out is None else out)   # 1.0 / 0.0
 
     def d2f(self, z, a=None):
         return np.zeros_like(np.asarray(z, dtype=np.float64))
@@ -197,16 +214,24 @@ class Identity(Activation):
     name = "identity"
     piecewise_linear = True
 
-    def f(self, z):
-        return np.asarray(z, dtype=np.float64)
+    def f(self, z, out=None, work=None):
+        z = np.asarray(z, dtype=np.float64)
+        if out is None or out is z:
+            return z
+        np.copyto(out, z)
+        return out
 
-    def df(self, z, a=None):
-        return np.ones_like(np.asarray(z, dtype=np.float64))
+    def df(self, z, a=None, out=None):
+        z = np.asarray(z, dtype=np.float64)
+        if out is None:
+            return np.ones_like(z)
+        out.fill(1.0)
+        return out
 
     def d2f(self, z, a=None):
         return np.zeros_like(np.asarray(z, dtype=np.float64))
 
-    def vjp(self, z, a, g, out=None):
+    def vjp(self, z, a, g, out=None, work=None):
         if out is None or out is g:
             return g
         np.copyto(out, g)
@@ -226,16 +251,18 @@ class Softmax(Activation):
     name = "softmax"
     elementwise = False
 
-    def f(self, z):
+    def f(self, z, out=None, work=None):
         z = np.asarray(z, dtype=np.float64)
-        e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-        return e / np.sum(e, axis=-1, keepdims=True)
+        e = np.subtract(z, np.max(z, axis=-1, keepdims=True), out=np.empty_like(z) if out is None else out)
+        np.exp(e, out=e)
+        e /= np.sum(e, axis=-1, keepdims=True)
+        return e[()] if out is None else e
 
-    def df(self, z, a=None):
+    def df(self, z, a=None, out=None):
         """The Jacobian da/dz per row: (N, K) -> (N, K, K)."""
         a = self.f(z) if a is None else a
         eye = np.eye(a.shape[-1])
-        return a[..., :, None] * (eye - a[..., None, :])
+        return np.multiply(a[..., :, None], eye - a[..., None, :], out=out)
 
     def d2f(self, z, a=None):
         """The second-derivative tensor per row: (N, K) -> (N, K, K, K)."""
@@ -246,9 +273,13 @@ class Softmax(Activation):
         term2 = a[..., None, :, None] * da[..., None, :, :]  # a_j (delta_jk - a_k)
         return a[..., :, None, None] * (term1 - term2)
 
-    def vjp(self, z, a, g, out=None):
-        """g @ (da/dz) = a * (g - sum_k g_k a_k), row by row.  (..., N, K) -> (..., N, K)."""
-        return np.multiply(a, g - np.sum(g * a, axis=-1, keepdims=True), out=out)
+    def vjp(self, z, a, g, out=None, work=None):
+        """g @ (da/dz) = a * (g - sum_k g_k a_k), row by row.  (..., N, K) -> (..., N, K).
+
+        ``work`` is used only when it has g's shape (it receives g * a)."""
+        ga = np.multiply(g, a, out=work if work is not None and work.shape == np.shape(g) else None)
+        d = np.subtract(g, np.sum(ga, axis=-1, keepdims=True), out=out)
+        return np.multiply(a, d, out=d)
 
 
 sigmoid = Sigmoid()

@@ -44,13 +44,14 @@ def activation_error(delta_next, W_next, out=None):
     return rows_matmul(delta_next, W_next.T, out=out)
 
 
-def hidden_delta(delta_next, W_next, z, a, activation):
+def hidden_delta(delta_next, W_next, z, a, activation, out=None, work=None):
     """delta_l = (delta_{l+1} @ W_{l+1}.T) * f'(z_l).
 
     delta_next (..., N, n_{l+1}); W_next (n_l, n_{l+1}); z, a (N, n_l)  ->  (..., N, n_l).
+    ``out`` receives delta_l; ``work`` (N, n_l, may be z when z is no longer needed) f'(z_l).
     """
-    e = activation_error(delta_next, W_next)
-    return activation.vjp(z, a, e, out=e)        # times f'(z_l) in place: no second array
+    e = activation_error(delta_next, W_next, out=out)
+    return activation.vjp(z, a, e, out=e, work=work)     # times f'(z_l) in place
 
 
 def input_delta(delta_1, W_1, out=None):
@@ -61,21 +62,27 @@ def input_delta(delta_1, W_1, out=None):
     return activation_error(delta_1, W_1, out=out)
 
 
-def weight_gradient(a_prev, delta, out=None):
-    """dJ/dW_l = a_{l-1}.T @ delta_l.   (N, n_in).T @ (N, n_out) -> (n_in, n_out)."""
+def weight_gradient(a_prev, delta, out=None, transposed=False):
+    """dJ/dW_l = a_{l-1}.T @ delta_l.   (N, n_in).T @ (N, n_out) -> (n_in, n_out).
+
+    transposed: compute the same matrix as (delta_l.T @ a_{l-1}).T, the product OpenBLAS
+    runs faster on many rows of Fortran-order arrays (the training workspace picks it).
+    """
+    if transposed:
+        return np.matmul(delta.T, a_prev, out=None if out is None else out.T).T
     return np.matmul(a_prev.T, delta, out=out)
 
 
-def bias_gradient(delta, out=None):
+def bias_gradient(delta, out=None, ones=None):
     """dJ/db_l = sum_i delta_l[i, :] = 1^T delta_l.   (N, n_out) -> (n_out,).
 
-    Written as the product with a vector of ones: one BLAS matrix-vector
-    product, several times faster than np.sum(axis=0) over short rows.
+    Written as the product with a vector of ones (N,) (``ones``, made if None): one BLAS
+    matrix-vector product, several times faster than np.sum(axis=0) over short rows.
     """
-    return np.matmul(np.ones(delta.shape[-2]), delta, out=out)
+    return np.matmul(np.ones(delta.shape[-2]) if ones is None else ones, delta, out=out)
 
 
-def backpropagate(net, zs, acts, delta_out, to_input=False, out=None, layer=None):
+def backpropagate(net, zs, acts, delta_out, to_input=False, out=None, layer=None, into=None, work=None):
     """Carry delta_L back through the layers.
 
     zs, acts    the forward pass (MLP.forward_pass): z_1..z_L and a_0..a_L, each (N, n_l)
@@ -87,6 +94,9 @@ def backpropagate(net, zs, acts, delta_out, to_input=False, out=None, layer=None
     layer       the weight layer (0-based, like net.weights) whose delta delta_out is;
                 default the output layer. Starting lower differentiates a quantity
                 of a hidden layer's pre-activation (the input Hessian needs dz_l/dx).
+    into, work  optional lists of arrays, one per layer (N, n_l): ``into[l]`` receives
+                delta_l, ``work[l]`` f_l'(z_l) on the way (a training workspace passes zs
+                itself, which the step no longer needs)
 
     Returns (deltas, dx): deltas = [delta_1, ..., delta_L], each (..., N, n_l)
     (None above the starting layer); dx = delta_1 @ W_1.T of shape (..., N, n_0)
@@ -99,20 +109,24 @@ def backpropagate(net, zs, acts, delta_out, to_input=False, out=None, layer=None
     deltas = [None] * L
     deltas[top] = delta_out
     for l in range(top - 1, -1, -1):     # Python layer l holds the math's layer l+1
-        deltas[l] = hidden_delta(deltas[l + 1], weights[l + 1], zs[l], acts[l + 1], net.activation(l))
+        deltas[l] = hidden_delta(deltas[l + 1], weights[l + 1], zs[l], acts[l + 1], net.activation(l),
+                                 out=None if into is None else into[l], work=None if work is None else work[l])
     dx = input_delta(deltas[0], weights[0], out=out) if to_input else None
     return deltas, dx
 
 
-def _parameter_gradients(net, acts, deltas, l2, m, out):
-    """Write dJ/dW_l, dJ/db_l for every layer into the flat vector ``out`` (P,)."""
+def _parameter_gradients(net, acts, deltas, l2, m, out, ws=None):
+    """Write dJ/dW_l, dJ/db_l for every layer into the flat vector ``out`` (P,).
+
+    ws: a training workspace (its gradient form, vector of ones and penalty scratch), or None.
+    """
     grad_W, grad_b = net.unflatten(out)
     weights = net.weights
     for l in range(net.n_layers):
-        weight_gradient(acts[l], deltas[l], out=grad_W[l])
-        bias_gradient(deltas[l], out=grad_b[l])
+        weight_gradient(acts[l], deltas[l], out=grad_W[l], transposed=ws is not None and ws.transposed)
+        bias_gradient(deltas[l], out=grad_b[l], ones=None if ws is None else ws.ones)
         if l2:
-            grad_W[l] += (l2 / m) * weights[l]
+            grad_W[l] += np.multiply(weights[l], l2 / m, out=None if ws is None else ws.penalty[l])
     return out
 
 
@@ -125,15 +139,23 @@ def _cost_and_gradient(net, X, Y, l2, cost_name, out=None):
     return data + penalty, out, output
 
 
-def _cost_terms_and_gradient(net, X, Y, l2, cost_name, out=None):
-    """As _cost_and_gradient, with J's two terms apart: ((J_data, penalty), gradient, output)."""
+def _cost_terms_and_gradient(net, X, Y, l2, cost_name, out=None, ws=None):
+    """As _cost_and_gradient, with J's two terms apart: ((J_data, penalty), gradient, output).
+
+    ws: a training workspace (handnet._workspace.Workspace for X's rows) whose arrays receive
+    every z_l, a_l and delta_l, so a step allocates nothing; None for fresh arrays.
+    """
     m = X.shape[0]
-    zs, acts = net.forward_pass(X, check=False)
+    zs, acts = net.forward_pass(X, check=False, out=None if ws is None else (ws.zs, ws.acts),
+                                work=None if ws is None else ws.deltas)
     terms = cost_terms(net, zs, acts, Y, l2, cost_name)
-    delta_L = output_delta(cost_name, net.output, zs[-1], acts[-1], Y)
-    deltas, _ = backpropagate(net, zs, acts, delta_L)
+    # from here on the step needs no z_l: the workspace lends them as scratch for f'(z_l)
+    work = None if ws is None else zs
+    delta_L = output_delta(cost_name, net.output, zs[-1], acts[-1], Y,
+                           out=None if ws is None else ws.deltas[-1], work=None if ws is None else zs[-1])
+    deltas, _ = backpropagate(net, zs, acts, delta_L, into=None if ws is None else ws.deltas, work=work)
     out = np.empty(net.n_params) if out is None else out
-    _parameter_gradients(net, acts, deltas, l2, m, out)
+    _parameter_gradients(net, acts, deltas, l2, m, out, ws)
     return terms, out, acts[-1]
 
 

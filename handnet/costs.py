@@ -113,9 +113,10 @@ def l2_penalty(weights, l2, m):
     return l2 / (2.0 * m) * float(sum(np.vdot(W, W) for W in weights))
 
 
-def data_cost(cost_name, z, h, y):
-    """The unregularised cost J_data = (1/m) * (the cost's sum)."""
-    m = z.shape[0]
+def data_cost(cost_name, z, h, y, m=None):
+    """The unregularised cost J_data = (1/m) * (the cost's sum); m = z's rows unless given
+    (a chunk of a larger set divides by the whole set's m)."""
+    m = z.shape[0] if m is None else m
     if cost_name == "cross_entropy":
         total = cross_entropy(z, y)
     elif cost_name == "softmax_cross_entropy":
@@ -126,21 +127,25 @@ def data_cost(cost_name, z, h, y):
     return total / m
 
 
-def output_delta(cost_name, output, z, h, y):
+def output_delta(cost_name, output, z, h, y, out=None, work=None):
     """delta_L = dJ/dz_L (m, K) for the unregularised cost.
 
     cross_entropy + sigmoid          (h - y) / m
     softmax_cross_entropy + softmax  (h * sum_k y_k - y) / m
     quadratic + f                    vjp_f((h - y) / m)  = (h - y)/m * f'(z) element-wise
+
+    ``out`` (m, K) receives delta_L; ``work`` (m, K, may be z if no longer needed) f'(z).
     """
     m = z.shape[0]
-    if cost_name == "cross_entropy":
-        d = h - y
-        d /= m
-        return d
     if cost_name == "softmax_cross_entropy":
-        return (h * np.sum(y, axis=1, keepdims=True) - y) / m
-    return output.vjp(z, h, (h - y) / m)
+        d = np.multiply(h, np.sum(y, axis=1, keepdims=True), out=out)
+        d -= y
+    else:
+        d = np.subtract(h, y, out=out)
+    d /= m
+    if cost_name == "quadratic":
+        return output.vjp(z, h, d, out=d, work=work)
+    return d
 
 
 # ----------------------------------------------------------------------------

@@ -212,19 +212,24 @@ class MLP:
 
     # -- forward propagation -------------------------------------------------
 
-    def forward_pass(self, X, check=True):
+    def forward_pass(self, X, check=True, out=None, work=None):
         """zs, acts = forward_pass(X): every pre-activation and activation.
 
         zs   = [z_1, ..., z_L]          z_l = a_{l-1} @ W_l + b_l   (N, n_l)
         acts = [a_0 = X, a_1, ..., a_L] a_l = f_l(z_l)               (N, n_l)
 
         One matrix product per layer. Backprop needs both lists.
+        out   optional (zs, acts) lists of arrays (N, n_l) that receive z_l and a_l
+              (acts[0] is not used: a_0 is X itself); a training workspace passes its own
+        work  optional list of scratch arrays (N, n_l), one per layer, for the activations
         """
         a = V.as_inputs(X, self.layer_sizes[0]) if check else X
+        zs_out, acts_out = (None, None) if out is None else out
         zs, acts = [], [a]
         for l, (W, b) in enumerate(zip(self._weights, self._biases)):
-            z = layer_preactivation(a, W, b)
-            a = self.activation(l).f(z)
+            z = layer_preactivation(a, W, b, out=None if zs_out is None else zs_out[l])
+            a = self.activation(l).f(z, out=None if acts_out is None else acts_out[l + 1],
+                                     work=None if work is None else work[l])
             zs.append(z)
             acts.append(a)
         return zs, acts
@@ -258,9 +263,11 @@ class MLP:
         return "\n".join(lines)
 
 
-def layer_preactivation(a_prev, W, b):
-    """z_l = a_{l-1} @ W_l + b_l.   (..., N, n_in) @ (n_in, n_out) + (n_out,) -> (..., N, n_out)."""
-    z = rows_matmul(a_prev, W)
+def layer_preactivation(a_prev, W, b, out=None):
+    """z_l = a_{l-1} @ W_l + b_l.   (..., N, n_in) @ (n_in, n_out) + (n_out,) -> (..., N, n_out).
+
+    ``out`` receives z_l instead of a new array."""
+    z = rows_matmul(a_prev, W, out=out)
     z += b
     return z
 

@@ -21,26 +21,33 @@ returned with ``history.attrs["interrupted"] = True``.
 
 from __future__ import annotations
 
-import itertools
 import signal
 import sys
 import threading
 import warnings
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from . import _validate as V
-from .backprop import _cost_and_gradient, _cost_terms_and_gradient
-from .costs import cost_terms, prepare, resolve_cost
-from .metrics import accuracy_from_output, labels_from_targets
+from ._system import blas_threads_for, limit_blas_threads
+from ._epochs import evaluate, full_batch_epochs, minibatch_epochs
+from ._workspace import WorkspaceCache
+from .costs import prepare, resolve_cost
+from .metrics import labels_from_targets
 
-__all__ = ["train", "momentum_step", "TrainingDiverged", "TrainingWarning", "DEFAULTS", "STALL_EPOCHS"]
+__all__ = ["train", "momentum_step", "TrainingDiverged", "TrainingWarning", "DEFAULTS", "STALL_EPOCHS",
+           "HISTORIES"]
 
 #: hn.train's defaults. With them a [64, 25, 10] sigmoid network reaches >= 95%
 #: held-out accuracy on the shipped digits (tests/test_training.py checks it).
 DEFAULTS = {"epochs": 500, "lr": 2.0, "l2": 0.0, "momentum": 0.0}
+
+#: train(history=...): "exact" records each epoch's loss and accuracy from a forward pass over
+#: all of X at the epoch's end parameters; "running" (minibatches) records the mean of the
+#: epoch's minibatch losses and accuracies instead (what Keras and most PyTorch loops print),
+#: which skips that pass. Full-batch training has the exact numbers for free either way.
+HISTORIES = ("exact", "running")
 
 #: train warns when, for this many epochs, the training accuracy has stayed at
 #: chance, or (for STALL_EPOCHS / (1 - momentum) epochs) the cost has made no
@@ -60,61 +67,19 @@ class TrainingWarning(UserWarning):
     """Training runs but is not learning (the cost is stuck, or accuracy is at chance)."""
 
 
-def momentum_step(theta, velocity, grad, lr, mu):
-    """v <- mu v - lr g;  theta <- theta + v  (in place; theta changes in one operation)."""
+def momentum_step(theta, velocity, grad, lr, mu, work=None):
+    """v <- mu v - lr g;  theta <- theta + v  (in place; theta changes in one operation).
+
+    mu = 0 is plain gradient descent, theta <- theta - lr g: v stays 0 and is not touched.
+    ``work`` (P,) receives lr g (it may be grad itself, when the caller is done with it).
+    """
+    step = np.multiply(grad, lr, out=work)
+    if mu == 0:
+        np.subtract(theta, step, out=theta)      # = theta + (0 v - lr g), the same number
+        return
     velocity *= mu
-    velocity -= lr * grad
+    velocity -= step
     np.add(theta, velocity, out=theta)
-
-
-class Fit(NamedTuple):
-    """How well the current parameters fit one data set: J = loss + penalty."""
-
-    loss: float          # J_data, the data term of the cost (cross-entropy or quadratic)
-    penalty: float       # (lambda / (2m)) sum W^2 for the training set; 0 for validation data
-    accuracy: float      # fraction of rows classified right; None for regression
-
-
-def _fit(terms, output, Y, classifier):
-    """A Fit from a pass's cost terms (J_data, penalty) and output activations (m, K)."""
-    return Fit(terms[0], terms[1], accuracy_from_output(output, Y) if classifier else None)
-
-
-def _evaluate(net, X, Y, l2, cost_name, classifier):
-    """The Fit of the current parameters on (X, Y): one forward pass."""
-    zs, acts = net.forward_pass(X, check=False)
-    return _fit(cost_terms(net, zs, acts, Y, l2, cost_name), acts[-1], Y, classifier)
-
-
-# ----------------------------------------------------------------------------
-# One generator per mode: yield (epoch, Fit of the parameters after that many epochs), then step
-# ----------------------------------------------------------------------------
-
-def _full_batch_epochs(net, X, Y, l2, cost_name, classifier, step):
-    """Full-batch gradient descent: one pass over all of X gives the fit of theta_e (yielded) and
-    the gradient for the step to theta_{e+1}."""
-    grad = np.empty(net.n_params)
-    for epoch in itertools.count():
-        terms, _, output = _cost_terms_and_gradient(net, X, Y, l2, cost_name, out=grad)
-        yield epoch, _fit(terms, output, Y, classifier)
-        step(grad)
-
-
-def _minibatch_epochs(net, X, Y, l2, cost_name, classifier, step, batch_size, rng, stop):
-    """Minibatch descent: each epoch visits the rows in a new random order, batch_size at a time;
-    a batch of b rows uses lambda * b / m, so the penalty's gradient is (lambda/m) W as in full batch.
-    Returns early (mid-epoch) when ``stop`` is requested; train then rolls that epoch back."""
-    m = X.shape[0]
-    grad = np.empty(net.n_params)
-    for epoch in itertools.count():
-        yield epoch, _evaluate(net, X, Y, l2, cost_name, classifier)
-        order = rng.permutation(m)
-        for start in range(0, m, batch_size):
-            batch = order[start:start + batch_size]
-            _cost_and_gradient(net, X[batch], Y[batch], l2 * len(batch) / m, cost_name, out=grad)
-            step(grad)
-            if stop.requested:
-                return
 
 
 # ----------------------------------------------------------------------------
@@ -205,6 +170,12 @@ def _stuck(history, chance, lr, mu, stretch=STALL_EPOCHS):
     return f"training looks stuck at epoch {history.last_epoch}: {what}; {cause}"
 
 
+def step_multiply_adds(net, rows):
+    """Multiply-adds of one training step's matrix products on ``rows`` rows: z_l = a_{l-1} W_l,
+    dJ/dW_l = a_{l-1}^T delta_l and delta_l W_l^T, about 3 rows sum_l n_{l-1} n_l."""
+    return 3 * rows * sum(n_in * n_out for n_in, n_out in net.shapes)
+
+
 def _check_l2(l2, lr, mu, m):
     """Refuse a penalty whose weight decay alone diverges: each step multiplies W by about
     (1 - lr*l2/m), and with momentum mu that iteration is stable only for lr*l2/m < 2(1 + mu)."""
@@ -217,7 +188,7 @@ def _check_l2(l2, lr, mu, m):
 
 def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["l2"], batch_size=None,
           momentum=DEFAULTS["momentum"], seed=0, validation=None, progress=True, cost=None,
-          callback=None):
+          callback=None, history="exact"):
     """Train ``net`` in place; return the history as a pandas DataFrame.
 
     X (m, n_0); Y (m, K) targets or (m,) integer labels; epochs >= 1; lr > 0;
@@ -225,7 +196,9 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     minibatch size (rows reshuffled each epoch with np.random.default_rng(seed));
     momentum mu in [0, 1); validation (X_val, Y_val) adds val_loss/val_accuracy;
     progress shows a tqdm bar (only on a terminal); callback(epoch, net, row)
-    is called after each recorded epoch.
+    is called after each recorded epoch; history "exact" (default) or "running"
+    (minibatches only: the mean over each epoch's batches, which skips a pass over X; see
+    HISTORIES).
 
     History columns (row e: the parameters after e epochs; the network ends with the last row's):
         epoch
@@ -241,6 +214,10 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     first value) for STALL_EPOCHS / (1 - momentum) epochs; it names the likely
     cause. TrainingDiverged is raised when the cost becomes inf or NaN; an l2
     whose weight decay alone diverges (lr*l2/m >= 2(1 + momentum)) is refused.
+
+    BLAS threads: a step with fewer than ONE_THREAD_BELOW multiply-adds (digits-size) runs on
+    one BLAS thread, larger ones on every core, unless OPENBLAS_NUM_THREADS (or OMP_/MKL_)
+    is set (handnet._system.blas_threads_for).
 
     Ctrl-C is caught and training stops at the end of the current step; a
     second Ctrl-C stops at once and rolls back to the last recorded epoch.
@@ -265,34 +242,43 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     m = X.shape[0]
     _check_l2(l2, lr, mu, m)
     rng = np.random.default_rng(V.as_seed(seed))
+    running = V.as_choice(history, HISTORIES, "history") == "running"
     classifier = net.output.name != "identity"
-    chance = float(np.max(np.bincount(labels_from_targets(Y)))) / m if classifier else None
+    labels = labels_from_targets(Y) if classifier else None
+    chance = float(np.max(np.bincount(labels))) / m if classifier else None
 
     theta = net.params
     velocity = np.zeros_like(theta)
 
     def step(grad):
-        momentum_step(theta, velocity, grad, lr, mu)
+        momentum_step(theta, velocity, grad, lr, mu, work=grad)   # the gradient is used up
 
+    history_cache = WorkspaceCache(net)         # the exact history's and validation's chunks
+    labels_v = labels_from_targets(Yv) if validation is not None and classifier else None
     stop = _InterruptFlag()
     if batch_size is None or batch_size >= m:
-        epochs_run = _full_batch_epochs(net, X, Y, l2, cost_name, classifier, step)
+        epochs_run = full_batch_epochs(net, X, Y, labels, l2, cost_name, step)
     else:
-        epochs_run = _minibatch_epochs(net, X, Y, l2, cost_name, classifier, step, batch_size, rng, stop)
-    history = _History(lr=lr, l2=l2, batch_size=batch_size, momentum=mu, cost=cost_name)
+        epochs_run = minibatch_epochs(net, X, Y, labels, l2, cost_name, step, batch_size, rng, stop, running,
+                                       history_cache)
+    records = _History(lr=lr, l2=l2, batch_size=batch_size, momentum=mu, cost=cost_name,
+                       history=history)
     snapshot = theta.copy()          # the parameters described by the last history row
     bar = _progress_bar(epochs, progress)
     interrupted = warned = False
+    rows = m if batch_size is None else min(batch_size, m)
+    threads = blas_threads_for(step_multiply_adds(net, rows))
     try:
-        with stop, np.errstate(over="ignore", invalid="ignore"):
+        with stop, np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(threads):
             for epoch, fit in epochs_run:
-                val_fit = _evaluate(net, Xv, Yv, 0.0, cost_name, classifier) if validation is not None else None
-                row = history.record(epoch, fit, val_fit)
+                val_fit = (evaluate(net, Xv, Yv, labels_v, 0.0, cost_name, history_cache)
+                           if validation is not None else None)
+                row = records.record(epoch, fit, val_fit)
                 snapshot[...] = theta
                 if callback is not None:
                     callback(epoch, net, row)
                 _tick(bar, row)
-                if not warned and (reason := _stuck(history, chance, lr, mu)):
+                if not warned and (reason := _stuck(records, chance, lr, mu)):
                     warnings.warn(reason, TrainingWarning, stacklevel=2)
                     warned = True
                 if epoch == epochs or stop.requested:
@@ -306,9 +292,9 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
             bar.close()
     interrupted = interrupted or stop.requested
     if interrupted:
-        print(f"interrupted: the network holds the parameters after epoch {history.last_epoch}; "
+        print(f"interrupted: the network holds the parameters after epoch {records.last_epoch}; "
               "returning the history so far", file=sys.stderr)
-    return history.frame(interrupted)
+    return records.frame(interrupted)
 
 
 class _InterruptFlag:

@@ -92,6 +92,19 @@ def lesson_docstring(name):
     return ast.get_docstring(ast.parse(Path(spec.origin).read_text(encoding="utf-8"))) or ""
 
 
+def _blas_threads_as_asked():
+    """Apply OPENBLAS_NUM_THREADS (which lessons/__init__.py sets to 1 unless you chose) now.
+
+    The variable only works when it is set before NumPy loads; a notebook kernel, or a first
+    cell that imports NumPy before ``lessons``, loads it earlier. threadpoolctl (a handnet
+    dependency) sets the limit on the loaded library, for the rest of the session."""
+    wanted = os.environ.get("OPENBLAS_NUM_THREADS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0 and "numpy" in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=int(wanted), user_api="blas")
+
+
 def _quick_from_environment():
     return os.environ.get(QUICK_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
@@ -220,6 +233,7 @@ def start(name, doc=None, argv=None, quick=None):
                         help="shrink training and timing so the lesson runs in a few seconds")
     if argv is None and in_notebook():
         argv = []
+    _blas_threads_as_asked()
     args = parser.parse_args(argv)
     if quick is None:
         quick = args.quick or _quick_from_environment()

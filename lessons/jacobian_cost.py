@@ -34,14 +34,13 @@ Run from the project root:  python -m lessons.jacobian_cost [--out DIR] [--quick
 
 # %%
 import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
-import contextlib
-import os
 import time
 
 import numpy as np
 import pandas as pd
 
 import handnet as hn
+from handnet._system import limit_blas_threads
 from lessons._common import start
 from lessons._jacobian_cost_plots import plot_jacobian_rows, plot_ratios
 
@@ -107,25 +106,16 @@ if __name__ == "__main__":
 # conclusions from. Fast calls are repeated within a round so that each timed
 # stretch is long enough for the clock.
 #
-# One more precaution: the timings run with one BLAS thread. Importing `lessons`
-# asks for that before NumPy loads (see lessons/__init__.py; this lesson's first
-# cell does it first); in an interactive session that had loaded NumPy already,
-# the `threadpoolctl` package, when installed, does it here (it is not a handnet
-# dependency). On a busy machine OpenBLAS's threads wait for one another, and we
-# have seen that turn a 0.35 ms Jacobian into 30 ms: that would measure the
-# machine's load, not the method.
+# One more precaution: the timings run with one BLAS thread, held by handnet's own
+# `limit_blas_threads` (threadpoolctl) around each measurement, so it holds even
+# in an interactive session that loaded NumPy before `lessons`. On a busy machine
+# OpenBLAS's threads wait for one another, and we have seen that turn a 0.35 ms
+# Jacobian into 30 ms: that would measure the machine's load, not the method.
 
 # %%
 def one_blas_thread():
-    """(context manager, note): BLAS limited to one thread inside the context when threadpoolctl
-    is installed, else a context that changes nothing; the note says which."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        if os.environ.get("OPENBLAS_NUM_THREADS") == "1":
-            return contextlib.nullcontext(), "one BLAS thread (OPENBLAS_NUM_THREADS=1 before NumPy loaded)"
-        return contextlib.nullcontext(), "BLAS at its default thread count (threadpoolctl is not installed)"
-    return threadpool_limits(limits=1, user_api="blas"), "one BLAS thread (threadpoolctl)"
+    """(context manager, note): BLAS limited to one thread inside the context, restored after."""
+    return limit_blas_threads(1), "one BLAS thread"
 
 
 def interleaved_times(funcs, rounds, min_seconds=0.05):

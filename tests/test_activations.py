@@ -105,3 +105,48 @@ def test_unknown_activation_is_a_clear_error():
         A.get_activation("relu", argument="output", allowed=A.OUTPUT_ACTIVATIONS)
     with pytest.raises(ValueError, match="softmax is an output activation"):
         A.get_activation("softmax", argument="hidden", allowed=A.HIDDEN_ACTIVATIONS)
+
+
+# ----------------------------------------------------------------------------
+# out= and work=: the same numbers, bit for bit, written where the caller says
+# ----------------------------------------------------------------------------
+
+EXTREMES = np.array([[-1e4, -745.0, -710.0, -37.0, -0.0, 0.0, 37.0, 710.0, 1e4]])
+
+
+def _z_and_g():
+    rng = np.random.default_rng(7)
+    z = np.concatenate([rng.normal(scale=8.0, size=(20, 9)), EXTREMES])
+    return z, rng.normal(size=(3,) + z.shape)
+
+
+@pytest.mark.parametrize("name", list(A.ACTIVATIONS))
+def test_out_and_work_give_the_same_bits_as_fresh_arrays(name):
+    """Writing into given arrays changes where the numbers go, never the numbers: every
+    equation does the same operations in the same order, so equality is exact."""
+    act = A.ACTIVATIONS[name]
+    z, g = _z_and_g()
+    a = act.f(z)
+    out, work = np.full_like(z, np.nan), np.full_like(z, np.nan)
+    assert act.f(z, out=out, work=work) is out
+    np.testing.assert_array_equal(out, a)
+    in_place = z.copy()
+    act.f(in_place, out=in_place, work=work)                   # f(z, out=z): the in-place form
+    np.testing.assert_array_equal(in_place, a)
+    if act.elementwise:
+        d = np.full_like(z, np.nan)
+        assert act.df(z, a, out=d) is d
+        np.testing.assert_array_equal(d, act.df(z, a))
+    for gg in (g[0], g):                                        # one delta, and a stack (Jacobian)
+        expected = act.vjp(z, a, gg)
+        into_g, scratch_z = gg.copy(), z.copy()
+        act.vjp(scratch_z, a, into_g, out=into_g, work=scratch_z)   # f' may overwrite a dead z
+        np.testing.assert_array_equal(into_g, expected)
+    assert z.shape == a.shape and np.all(np.isfinite(a))
+
+
+def test_the_in_place_sigmoid_keeps_the_correctly_rounded_tails():
+    z = EXTREMES.copy()
+    A.sigmoid.f(z, out=z)
+    assert z[0, 0] == 0.0 and z[0, 1] == 5e-324 and z[0, 2] == np.exp(-710.0)
+    assert z[0, 4] == z[0, 5] == 0.5 and np.all(z[0, 7:] == 1.0)

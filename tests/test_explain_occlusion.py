@@ -248,6 +248,26 @@ def test_threads_give_the_numbers_of_one_thread(workers):
     assert_within(many, one, occlusion_bound(net, X, 0.0))        # other chunks: rounding only
 
 
+@given(h=st.integers(1, 5), w=st.integers(1, 5), wh=st.integers(1, 5), ww=st.integers(1, 5),
+       n_rows=st.integers(1, 9), chunk=st.integers(1, 4), workers=st.integers(1, 3),
+       seed=st.integers(0, 1000), hidden_sizes=st.lists(st.integers(1, 6), max_size=3),
+       hidden=HIDDEN_STACKS, output=st.sampled_from(["sigmoid", "softmax", "identity"]))
+def test_batches_threads_and_any_architecture_give_the_plain_definition(
+        h, w, wh, ww, n_rows, chunk, workers, seed, hidden_sizes, hidden, output):
+    # many batches per thread reuse one workspace: a batch shorter than the last, a layer
+    # wider than the first, a softmax (every z_L) or no hidden layer must not leave stale numbers
+    wh, ww = min(wh, h), min(ww, w)
+    rng = np.random.default_rng(seed)
+    net = random_net([h * w] + hidden_sizes + [3], hidden, output, seed)
+    X = rng.normal(size=(n_rows, h * w))
+    t = rng.integers(0, 3, size=n_rows)
+    baseline = rng.normal(size=(n_rows, h * w))
+    A = occlusion(net, X, t, (wh, ww), baseline=baseline, image_shape=(h, w), chunk_size=chunk,
+                  workers=workers)
+    expected = reference_occlusion(net, X, t, (wh, ww), (1, 1), baseline, (h, w))
+    assert_within(A, expected, occlusion_bound(net, X, baseline))
+
+
 def test_bad_workers_is_named(small):
     net, X = small
     with pytest.raises(ValueError, match=r"workers: expected a positive integer, got 0"):

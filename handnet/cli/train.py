@@ -44,7 +44,13 @@ A run that is not learning (the cost stuck, or accuracy at chance) prints
 one warning line with the likely cause.
 
 Ctrl-C stops training cleanly: the network learnt so far is still saved
-(exit status {EXIT_INTERRUPTED})."""
+(exit status {EXIT_INTERRUPTED}).
+
+Threads: small problems (the 8x8 digits) train on one BLAS thread, which
+is faster than two there, above all on a busy machine; larger ones use
+every core. Set OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS / MKL_NUM_THREADS)
+to choose yourself, e.g. OPENBLAS_NUM_THREADS=1 when other programs keep
+the cores busy."""
 
 EPILOG = """\
 examples:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as V
-from .._system import usable_cpus
+from .._system import blas_threads_for, limit_blas_threads, usable_cpus
 from ..backprop import backpropagate
 
 __all__ = [
@@ -39,6 +39,8 @@ __all__ = [
     "jacobian",
     "row_chunks",
     "for_each_chunk",
+    "matmul_work",
+    "blas_threads_for_rows",
 ]
 
 #: What is differentiated: the output activation a_L ("output") or the pre-activation z_L.
@@ -107,6 +109,21 @@ def row_chunks(n_rows, per_row, chunk_size=None, parts=1):
     return [slice(s, min(s + chunk_size, n_rows)) for s in range(0, n_rows, chunk_size)]
 
 
+def matmul_work(net, rows, passes):
+    """Multiply-adds of ``passes`` runs of ``rows`` rows through every weight matrix:
+    rows * passes * sum_l n_{l-1} n_l (a forward pass is 1 run; a backward pass
+    started from K output units is K runs)."""
+    return rows * passes * sum(n_in * n_out for n_in, n_out in net.shapes)
+
+
+def blas_threads_for_rows(net, rows, passes):
+    """A context in which BLAS uses the threads that pay for ``matmul_work(net, rows, passes)``:
+    one for small problems (a second BLAS thread then costs more than it saves, and much more
+    when another process holds the other core), every core for large ones; the user's
+    OPENBLAS_NUM_THREADS (or OMP_/MKL_) always wins (handnet._system.blas_threads_for)."""
+    return limit_blas_threads(blas_threads_for(matmul_work(net, rows, passes)))
+
+
 def for_each_chunk(work, chunks, workers=None):
     """Call work(rows) for every slice of rows, on up to ``workers`` threads.
 
@@ -165,11 +182,12 @@ def input_gradient(net, X, target=None, *, wrt="output"):
 
 def _input_gradient(net, X, target, wrt):
     """input_gradient for an X (N, D) that is already checked."""
-    zs, acts = net.forward_pass(X, check=False)
-    t = resolve_targets(net, X, target, output=acts[-1])
-    E = V.one_hot_matrix(t, net.layer_sizes[-1])
-    delta_L = unit_delta(net, zs[-1], acts[-1], E, wrt)
-    _, dx = backpropagate(net, zs, acts, delta_L, to_input=True)
+    with blas_threads_for_rows(net, X.shape[0], 2):             # one pass forward, one back
+        zs, acts = net.forward_pass(X, check=False)
+        t = resolve_targets(net, X, target, output=acts[-1])
+        E = V.one_hot_matrix(t, net.layer_sizes[-1])
+        delta_L = unit_delta(net, zs[-1], acts[-1], E, wrt)
+        _, dx = backpropagate(net, zs, acts, delta_L, to_input=True)
     return dx
 
 
@@ -211,14 +229,15 @@ def jacobian(net, X, *, wrt="output", chunk_size=None):
     V.as_net(net, "net, X")
     check_wrt(wrt)
     X = V.as_inputs(X, net.layer_sizes[0])
-    zs, acts = net.forward_pass(X, check=False)
     N, K, D = X.shape[0], net.layer_sizes[-1], net.layer_sizes[0]
-    eye = np.eye(K)[None]                                    # (1, K, K): unit k's one-hot
-    out = np.empty((N, K, D))
-    per_row = K * (D + 2 * max(net.layer_sizes[1:]))
-    for rows in row_chunks(N, per_row, chunk_size):
-        zs_c = [z[rows, None, :] for z in zs]                # (n, 1, n_l): broadcast over k
-        acts_c = [a[rows, None, :] for a in acts]
-        delta_L = unit_delta(net, zs_c[-1], acts_c[-1], eye, wrt)      # (n, K, K)
-        backpropagate(net, zs_c, acts_c, delta_L, to_input=True, out=out[rows])
+    with blas_threads_for_rows(net, N, 1 + K):                # one pass forward, K back
+        zs, acts = net.forward_pass(X, check=False)
+        eye = np.eye(K)[None]                                    # (1, K, K): unit k's one-hot
+        out = np.empty((N, K, D))
+        per_row = K * (D + 2 * max(net.layer_sizes[1:]))
+        for rows in row_chunks(N, per_row, chunk_size):
+            zs_c = [z[rows, None, :] for z in zs]                # (n, 1, n_l): broadcast over k
+            acts_c = [a[rows, None, :] for a in acts]
+            delta_L = unit_delta(net, zs_c[-1], acts_c[-1], eye, wrt)      # (n, K, K)
+            backpropagate(net, zs_c, acts_c, delta_L, to_input=True, out=out[rows])
     return out

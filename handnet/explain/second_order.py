@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import _validate as V
 from ..backprop import activation_error, backpropagate
-from .gradients import check_wrt, resolve_targets, row_chunks, unit_delta
+from .gradients import blas_threads_for_rows, check_wrt, resolve_targets, row_chunks, unit_delta
 
 __all__ = [
     "input_hessian_diag",
@@ -127,9 +127,12 @@ def _second_derivatives(net, X, target, wrt, chunk_size, combine, shape):
     N, D = X.shape
     out = np.zeros((N,) + shape)
     per_row = (D + 2) * max(net.layer_sizes[1:]) * 3 + int(np.prod(shape))
-    for rows in row_chunks(N, per_row, chunk_size):
-        for J, C in curvature_terms(net, X[rows], t[rows], wrt):
-            out[rows] += combine(J, C)
+    # forward, two backward passes, the sandwiches, and one backward pass per unit of each
+    # hidden layer above the first (J_1 = W_1.T costs nothing)
+    with blas_threads_for_rows(net, N, 4 + sum(net.layer_sizes[2:-1])):
+        for rows in row_chunks(N, per_row, chunk_size):
+            for J, C in curvature_terms(net, X[rows], t[rows], wrt):
+                out[rows] += combine(J, C)
     return out
 
 
