@@ -1,21 +1,42 @@
 """Gradient checking: central differences, the best step h, and a checker that catches planted bugs.
 
-Run from the project root:
-
-    python -m lessons.gradient_checking            # the full lesson (a few seconds)
-    python -m lessons.gradient_checking --quick    # a coarser sweep of h
-    python -m lessons.gradient_checking --out DIR  # figures go to DIR
-
-Backprop is a few lines of code, and every one of them can be wrong without
-any error message: the network still trains, only worse. The cure is to
-compare the analytic gradient with a numerical one that knows nothing about
-backprop. This lesson builds that comparison, studies the one number it
-depends on (the step h), and then lets it loose on four bugs planted in an
-otherwise correct cost/gradient pair.
+Run from the project root:  python -m lessons.gradient_checking [--quick] [--out DIR]
+(the full run takes a few seconds; --quick sweeps h more coarsely)
 """
 
 # %% [markdown]
 # # Gradient checking
+#
+# Backprop is a few lines of code, and every one of them can be wrong without
+# any error message: the network still trains, only worse. The cure is to
+# compare the analytic gradient with a numerical one that knows nothing about
+# backprop. This lesson builds that comparison, studies the one number it
+# depends on (the step h), and then lets it loose on four bugs planted in an
+# otherwise correct cost/gradient pair.
+
+# %%
+from __future__ import annotations
+
+import lessons  # noqa: F401  first, so that NumPy's BLAS gets one thread (see lessons/__init__.py)
+import numpy as np
+import pandas as pd
+
+import handnet as hn
+from handnet import gradcheck
+from lessons._common import start
+from lessons._gradient_checking_plots import plot_bug_errors, plot_error_against_step
+
+EPS = np.finfo(np.float64).eps          # 2.2e-16: the spacing of float64 numbers near 1
+SEED = 0
+THRESHOLD = gradcheck.DEFAULT_THRESHOLD  # 1e-6: the largest relative error that passes
+H = gradcheck.DEFAULT_H                  # 1e-5: the step handnet uses
+
+if __name__ == "__main__":
+    run = start("gradient_checking")   # in a notebook: quick mode from HANDNET_LESSON_QUICK=1
+
+
+# %% [markdown]
+# ## Central against forward differences
 #
 # The derivative is a limit, J'(t) = lim_{h->0} [J(t + h) - J(t)] / h, so
 # a small h should give a good approximation. The *central* difference is much
@@ -31,20 +52,6 @@ otherwise correct cost/gradient pair.
 # of 1e-4 and one of 10 are judged alike) and at most 2 (when the signs differ).
 
 # %%
-from __future__ import annotations
-
-import numpy as np
-
-import handnet as hn
-from handnet import gradcheck
-from lessons._common import new_figure, start
-
-EPS = np.finfo(np.float64).eps          # 2.2e-16: the spacing of float64 numbers near 1
-SEED = 0
-THRESHOLD = gradcheck.DEFAULT_THRESHOLD  # 1e-6: the largest relative error that passes
-H = gradcheck.DEFAULT_H                  # 1e-5: the step handnet uses
-
-
 def central_difference(f, t, h=H):
     """[f(t + h) - f(t - h)] / (2h): error h^2/6 f'''(t) + rounding.   f: float -> float."""
     return (f(t + h) - f(t - h)) / (2.0 * h)
@@ -67,6 +74,20 @@ def warm_up_example(h=H):
     exact = np.e
     return {"central": float(relative_error(exact, central_difference(np.exp, 1.0, h))),
             "forward": float(relative_error(exact, forward_difference(np.exp, 1.0, h)))}
+
+
+if __name__ == "__main__":
+    warm = warm_up_example()
+    n_mine = central_difference(np.exp, 1.0)
+    run.say(f"""
+        d/dt e^t at t = 1 is e. With h = {H:g} the forward difference is off by {warm['forward']:.1e}
+        (relative), the central difference by {warm['central']:.1e}: the O(h) against the O(h^2) error.""")
+    run.expect("central difference beats the forward one by orders of magnitude",
+               warm["central"] < 1e-3 * warm["forward"],
+               f"{warm['central']:.1e} versus {warm['forward']:.1e}")
+    run.expect("our relative error equals handnet.gradcheck.relative_error",
+               float(relative_error(np.e, n_mine)) == float(gradcheck.relative_error(np.e, n_mine)),
+               f"{float(relative_error(np.e, n_mine)):.3e}")
 
 
 # %% [markdown]
@@ -165,6 +186,45 @@ def step_sweep(quick=False, n_entries=16):
             "T": T, "R": R, "h_theory": theory_best_h(), "h_fitted": theory_best_h(T, R)}
 
 
+if __name__ == "__main__":
+    sweep = step_sweep(run.quick)
+    k = sweep["rel"].shape[1]
+    T_small = sweep["T"] < sweep["R"]
+    at_default = float(np.interp(np.log10(H), np.log10(sweep["hs"][::-1]), sweep["median"][::-1]))
+    run.say(f"""
+        The {k} largest entries of the gradient of a 64-25-10 network's cost on 100 digits (J = {sweep['J']:.4f},
+        lambda = 1; the largest is {sweep['names'][0]} = {sweep['g_first']:.6f}), by central differences with
+        {len(sweep['hs'])} steps h from 1e-1 to 1e-12. On the median relative error over the {k} entries:
+          truncation side (h >= 1e-3): slope {sweep['slope_truncation']:.3f} (theory 2),  T = {sweep['T']:.3g}
+          rounding side   (h <= 1e-8): slope {sweep['slope_rounding']:.3f} (theory -1), R = {sweep['R']:.3g}
+          best measured h: {sweep['best_h']:.1e}, median relative error {sweep['best_rel']:.1e}
+          ({sweep['names'][0]} alone reaches {sweep['first_best_rel']:.1e} at its own luckiest h).
+        The rough theory (3 eps)^(1/3) = {sweep['h_theory']:.1e} assumes T = R. With the fitted T and R,
+        (3 R eps / T)^(1/3) = {sweep['h_fitted']:.1e}: here T is {'smaller' if T_small else 'larger'} than R, so
+        the best h is {'larger' if T_small else 'smaller'} than the rough theory's. handnet's h = 1e-5 sits in the
+        flat bottom of the V either way: the median relative error there is {at_default:.1e}.""")
+    run.expect("truncation error falls like h^2", abs(sweep["slope_truncation"] - 2.0) < 0.1,
+               f"slope {sweep['slope_truncation']:.3f}")
+    run.expect("rounding error grows like 1/h", abs(sweep["slope_rounding"] + 1.0) < 0.3,
+               f"slope {sweep['slope_rounding']:.3f}")
+    ratio = sweep["best_h"] / sweep["h_fitted"]
+    run.expect("the best h is where the fitted asymptotes cross (within a factor of 4)", 0.25 < ratio < 4,
+               f"measured {sweep['best_h']:.1e}, predicted {sweep['h_fitted']:.1e}")
+    run.expect("at its best h the central difference is good to ~1e-10", sweep["best_rel"] < 1e-9,
+               f"median relative error {sweep['best_rel']:.1e}")
+
+
+# %% [markdown]
+# ## The V in one picture
+#
+# Relative error against h for the median entry (black) and each of the others (grey), with
+# the two fitted asymptotes dashed, the rough theory's h dotted and the best measured h starred.
+
+# %%
+if __name__ == "__main__":
+    run.figure(plot_error_against_step(sweep), "error_vs_step.png")
+
+
 # %% [markdown]
 # ## handnet's checker
 #
@@ -181,6 +241,13 @@ def small_network_check(l2=1.0, seed=SEED):
     X, y = hn.datasets.load_digits()
     net = hn.MLP([64, 6, 10], seed=seed)
     return hn.check_gradient(net, X[:20], y[:20], l2=l2)
+
+
+if __name__ == "__main__":
+    report = small_network_check()
+    run.table(report, title="hn.check_gradient(MLP([64, 6, 10]), 20 digits, l2=1):")
+    run.expect("handnet's backprop passes its own checker", report.passed,
+               f"max relative error {report.max_rel_error:.1e} over {len(report.entries)} entries")
 
 
 # %% [markdown]
@@ -315,8 +382,6 @@ def transposed_non_square_is_refused(seed=SEED):
 
 def bug_summary(reports):
     """One row per version: verdict, entries above the threshold, the worst entry and its numbers."""
-    import pandas as pd
-
     rows = []
     for name, r in reports.items():
         w = r.worst
@@ -326,130 +391,7 @@ def bug_summary(reports):
     return pd.DataFrame(rows).set_index("version")
 
 
-# %% [markdown]
-# ## Figures
-#
-# The V of the step sweep, and the per-entry relative errors of each planted
-# bug, each layer drawn as the notebook's theta = [b; W] (the bias on top):
-# a sign flip lights up everything, the missing 1/m too, the bias bug only
-# the bias rows, and the transpose everything *but* the diagonal, which a
-# transpose leaves alone.
-
-# %%
-def plot_error_against_step(sweep):
-    """log-log: relative error against h, the h^2 and 1/h asymptotes, the best h and the theory's."""
-    fig = new_figure((7.5, 5.0))
-    ax = fig.subplots()
-    hs, rel = sweep["hs"], sweep["rel"]
-    for k in range(1, rel.shape[1]):
-        ax.loglog(hs, rel[:, k], "-", lw=0.6, color="0.75", label="the other entries" if k == 1 else None)
-    ax.loglog(hs, rel[:, 0], "o-", ms=3, lw=1, color="C0", label=f"{sweep['names'][0]} (the largest |dJ/dθ|)")
-    ax.loglog(hs, sweep["median"], "-", lw=2.2, color="k", label=f"median of {rel.shape[1]} entries")
-    ax.loglog(hs, sweep["T"] * hs**2 / 6, "--", color="C1", label="truncation T h^2/6 (slope 2)")
-    ax.loglog(hs, sweep["R"] * EPS / hs, "--", color="C2", label="rounding R eps/h (slope -1)")
-    ax.axvline(sweep["h_theory"], color="0.4", ls=":", label=f"(3 eps)^(1/3) = {sweep['h_theory']:.1e}")
-    ax.plot([sweep["best_h"]], [sweep["best_rel"]], "*", ms=15, color="C3", zorder=5,
-            label=f"best measured h = {sweep['best_h']:.1e}")
-    ax.set_ylim(rel.min() / 3, rel.max() * 3)
-    ax.invert_xaxis()
-    ax.set_xlabel("step h (smaller to the right)")
-    ax.set_ylabel("relative error |n - a| / |a|")
-    ax.set_title("Central differences of a real cost: truncation against rounding")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", ncol=2)
-    return fig
-
-
-def plot_bug_errors(reports):
-    """One column per version, one row per layer drawn as [b; W]; cells: log10 of each entry's relative error."""
-    import textwrap
-
-    import seaborn as sns
-
-    names = list(reports)
-    fig = new_figure((2.3 * len(names) + 1.2, 5.6))
-    axes = fig.subplots(2, len(names), squeeze=False,
-                        gridspec_kw={"height_ratios": [SIZES[0] + 1, SIZES[1] + 1]})
-    mesh = None
-    for c, name in enumerate(names):
-        rel = np.asarray(reports[name].entries["rel_error"], dtype=float)
-        W1, b1, W2, b2 = unpack(np.log10(np.maximum(rel, 1e-16)))
-        for r, (W, b) in enumerate(((W1, b1), (W2, b2))):
-            ax = axes[r, c]
-            theta_l = np.vstack([b[None, :], W])                   # [b; W]: (n_in + 1, n_out)
-            sns.heatmap(theta_l, ax=ax, vmin=-16, vmax=0.5, cmap="magma", cbar=False, square=True,
-                        linewidths=0.5, linecolor="white",
-                        xticklabels=list(range(W.shape[1])),
-                        yticklabels=["b"] + [str(k) for k in range(W.shape[0])] if c == 0 else False)
-            ax.axhline(1, color="white", lw=2.5)
-            ax.tick_params(axis="both", labelrotation=0, labelsize=7, length=0)
-            if c == 0:
-                ax.set_ylabel(f"layer {r + 1}: [b; W]", fontsize=9)
-            mesh = ax.collections[0]
-        verdict = "passes" if reports[name].passed else "caught"
-        axes[0, c].set_title("\n".join(textwrap.wrap(name, 18)) + f"\n({verdict})", fontsize=9)
-    cbar = fig.colorbar(mesh, ax=axes.ravel().tolist(), shrink=0.8)
-    cbar.set_label("log10 relative error")
-    cbar.ax.axhline(np.log10(THRESHOLD), color="cyan", lw=2)
-    fig.suptitle("Per-entry relative error of each version (the threshold 1e-6 in cyan on the colour bar)")
-    return fig
-
-
-# %% [markdown]
-# ## The run
-
-# %%
-def main(argv=None):
-    run = start("gradient_checking", __doc__, argv)
-
-    # -- warm-up: central versus forward difference --
-    warm = warm_up_example()
-    n_mine = central_difference(np.exp, 1.0)
-    run.say(f"""
-        d/dt e^t at t = 1 is e. With h = {H:g} the forward difference is off by {warm['forward']:.1e}
-        (relative), the central difference by {warm['central']:.1e}: the O(h) against the O(h^2) error.""")
-    run.expect("central difference beats the forward one by orders of magnitude",
-               warm["central"] < 1e-3 * warm["forward"],
-               f"{warm['central']:.1e} versus {warm['forward']:.1e}")
-    run.expect("our relative error equals handnet.gradcheck.relative_error",
-               float(relative_error(np.e, n_mine)) == float(gradcheck.relative_error(np.e, n_mine)),
-               f"{float(relative_error(np.e, n_mine)):.3e}")
-
-    # -- the V: error against h --
-    sweep = step_sweep(run.quick)
-    k = sweep["rel"].shape[1]
-    T_small = sweep["T"] < sweep["R"]
-    at_default = float(np.interp(np.log10(H), np.log10(sweep["hs"][::-1]), sweep["median"][::-1]))
-    run.say(f"""
-        The {k} largest entries of the gradient of a 64-25-10 network's cost on 100 digits (J = {sweep['J']:.4f},
-        lambda = 1; the largest is {sweep['names'][0]} = {sweep['g_first']:.6f}), by central differences with
-        {len(sweep['hs'])} steps h from 1e-1 to 1e-12. On the median relative error over the {k} entries:
-          truncation side (h >= 1e-3): slope {sweep['slope_truncation']:.3f} (theory 2),  T = {sweep['T']:.3g}
-          rounding side   (h <= 1e-8): slope {sweep['slope_rounding']:.3f} (theory -1), R = {sweep['R']:.3g}
-          best measured h: {sweep['best_h']:.1e}, median relative error {sweep['best_rel']:.1e}
-          ({sweep['names'][0]} alone reaches {sweep['first_best_rel']:.1e} at its own luckiest h).
-        The rough theory (3 eps)^(1/3) = {sweep['h_theory']:.1e} assumes T = R. With the fitted T and R,
-        (3 R eps / T)^(1/3) = {sweep['h_fitted']:.1e}: here T is {'smaller' if T_small else 'larger'} than R, so
-        the best h is {'larger' if T_small else 'smaller'} than the rough theory's. handnet's h = 1e-5 sits in the
-        flat bottom of the V either way: the median relative error there is {at_default:.1e}.""")
-    run.expect("truncation error falls like h^2", abs(sweep["slope_truncation"] - 2.0) < 0.1,
-               f"slope {sweep['slope_truncation']:.3f}")
-    run.expect("rounding error grows like 1/h", abs(sweep["slope_rounding"] + 1.0) < 0.3,
-               f"slope {sweep['slope_rounding']:.3f}")
-    ratio = sweep["best_h"] / sweep["h_fitted"]
-    run.expect("the best h is where the fitted asymptotes cross (within a factor of 4)", 0.25 < ratio < 4,
-               f"measured {sweep['best_h']:.1e}, predicted {sweep['h_fitted']:.1e}")
-    run.expect("at its best h the central difference is good to ~1e-10", sweep["best_rel"] < 1e-9,
-               f"median relative error {sweep['best_rel']:.1e}")
-    run.figure(plot_error_against_step(sweep), "error_vs_step.png")
-
-    # -- handnet's checker on a small network --
-    report = small_network_check()
-    run.table(report, title="hn.check_gradient(MLP([64, 6, 10]), 20 digits, l2=1):")
-    run.expect("handnet's backprop passes its own checker", report.passed,
-               f"max relative error {report.max_rel_error:.1e} over {len(report.entries)} entries")
-
-    # -- the planted bugs --
+if __name__ == "__main__":
     reports = planted_bug_reports()
     summary = bug_summary(reports)
     run.table(summary.to_string(float_format=lambda v: f"{v: .3e}"),
@@ -468,6 +410,18 @@ def main(argv=None):
                    f"worst {r.worst['entry']}: analytic {r.worst['analytic']:.4f}, numerical "
                    f"{r.worst['numerical']:.4f}, rel. error {r.worst['rel_error']:.2f}; "
                    f"{len(r.failures)} of {len(r.entries)} entries fail")
+
+
+# %% [markdown]
+# ## Where each bug shows, and why
+#
+# The per-entry relative errors of each version, each layer drawn as the notebook's
+# theta = [b; W] (the bias on top): a sign flip lights up everything, the missing 1/m too,
+# the bias bug only the bias rows, and the transpose everything *but* the diagonal, which
+# a transpose leaves alone. In the non-square second layer a transpose never gets that far.
+
+# %%
+if __name__ == "__main__":
     bias_fail = set(reports["bias regularised in the cost only"].failures["param"])
     run.expect("the bias bug shows up in the biases only", bias_fail <= {"b0", "b1"} and bool(bias_fail),
                f"failing arrays {sorted(bias_fail)}")
@@ -483,9 +437,9 @@ def main(argv=None):
         the missing 1/m multiplies it by m = {N_ROWS}; the bias bug's cost has an extra slope lambda b / m in
         every bias that its gradient lacks; the transpose swaps W[j, k] and W[k, j]. Note the sign flip
         would still *train* the network uphill without a single error message: only the checker says so.""")
-    run.figure(plot_bug_errors(reports), "planted_bug_errors.png")
-    return run.finish()
+    run.figure(plot_bug_errors(reports, unpack, THRESHOLD), "planted_bug_errors.png")
 
 
+# %%
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run.end()

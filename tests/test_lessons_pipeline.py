@@ -6,12 +6,15 @@ difference of conftest, explicit matrix products, or exact known values.
 """
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import handnet as hn
+from lessons import _crafting_by_hand_plumbing as P
 from lessons import crafting_by_hand as C
 from lessons import gradient_checking as G
 from conftest import assert_gradients_close, central_difference
@@ -137,7 +140,7 @@ def test_notebook_recipe_trajectory_equals_hn_train_step_by_step():
         expected = C.flat([(theta[1:], theta[0]) for theta in thetas])
         np.testing.assert_allclose(seen[-steps + epoch], expected, rtol=0, atol=1e-12 * (1 + epoch))
     # what the notebook prints is J_nb, not hn.train's cost: they differ exactly by the two penalties
-    np.testing.assert_allclose(costs, C.train_notebook(X, Y, pairs, steps=steps)[1], rtol=1e-12)
+    np.testing.assert_allclose(costs, C.train_notebook(X, Y, pairs, steps=steps)[1][0], rtol=1e-12)
     weights_sq = sum(float(np.sum(W * W)) for W, _ in pairs)
     biases_sq = sum(float(np.sum(b * b)) for _, b in pairs)
     cross_entropy = costs[0] - C.LAMBDA_T / (2 * m) * (weights_sq + biases_sq)
@@ -163,22 +166,58 @@ def test_notebook_confusion_matrix_is_11_by_11_with_an_empty_first_row_and_colum
 
 
 def test_published_rows_are_the_notebooks_seven():
-    assert len(C.PUBLISHED_ROWS) == 7
-    best = max(C.PUBLISHED_ROWS, key=lambda row: row[5])
-    assert best[5] == C.PUBLISHED_BEST and (best[3], best[4]) == (2.0, 0.010)
-    shown = [row for row in C.PUBLISHED_ROWS if (row[3], row[4]) == (C.ALPHA, C.LAMBDA_T)]
-    assert len(shown) == 1 and shown[0][5] == C.PUBLISHED_SHOWN
-    assert C.dimensions_of(4, 120) == [400, 120, 120, 10] and C.dimensions_of(3, 14) == C.DIMENSIONS
+    assert len(P.PUBLISHED_ROWS) == 7
+    best = max(P.PUBLISHED_ROWS, key=lambda row: row[5])
+    assert best[5] == P.PUBLISHED_BEST and (best[3], best[4]) == (2.0, 0.010)
+    shown = [row for row in P.PUBLISHED_ROWS if (row[3], row[4]) == (C.ALPHA, C.LAMBDA_T)]
+    assert len(shown) == 1 and shown[0][5] == P.PUBLISHED_SHOWN
+    assert P.dimensions_of(4, 120) == [400, 120, 120, 10] and P.dimensions_of(3, 14) == C.DIMENSIONS
 
 
-def test_the_lesson_writes_the_notebooks_csv_beside_handnets(tmp_path, capsys):
+def test_settings_trained_side_by_side_equal_each_trained_alone():
+    """The wide network (first layers side by side, second layers block-diagonal) trains each setting
+    exactly as the notebook's loop does alone: parameters and J_nb at every step."""
+    pairs, X, y, Y = small_pairs_and_data(sizes=(6, 4, 3), m=11)
+    settings = [(2.0, 0.5), (0.3, 0.0), (1.0, 2.0)]
+    together, costs = C.train_notebook(X, Y, pairs, settings, steps=15)
+    assert costs.shape == (3, 15)
+    for k, (alpha, lam) in enumerate(settings):
+        thetas, expected = notebook_thetas(pairs), []
+        for _ in range(15):
+            thetas, J = notebook_step(thetas, X, Y, alpha, lam)
+            expected.append(J)
+        np.testing.assert_allclose(costs[k], expected, rtol=1e-12)
+        np.testing.assert_allclose(C.flat(together[k]), C.flat([(t[1:], t[0]) for t in thetas]),
+                                   rtol=0, atol=1e-12)
+    wide, block = P.side_by_side(pairs, 3)
+    assert wide[0][0].shape == (6, 12) and wide[1][0].shape == (12, 9) and not wide[1][0][block == 0].any()
+    np.testing.assert_array_equal(C.flat(P.split_side_by_side(wide, 3)[2]), C.flat(pairs))
+
+
+@pytest.mark.parametrize("counts, expected", [
+    ([[5, 0, 0], [0, 5, 0], [0, 0, 5]], "No mistakes"),
+    ([[5, 1, 0], [0, 5, 1], [1, 0, 5]], "3 mistakes in 3 different (true, answer) pairs: no confusion occurs "
+                                        "more than once."),
+    ([[5, 3, 1], [0, 5, 0], [1, 0, 5]], "5 mistakes in 3 different (true, answer) pairs; the most frequent "
+                                        "confusion is a true 0 read as 1 (3 times, 60% of them)."),
+    ([[5, 2, 0], [0, 5, 0], [2, 1, 5]], "5 mistakes in 3 different (true, answer) pairs; 2 pairs share the "
+                                        "largest count, 2 each: a true 0 read as 1, a true 2 read as 0."),
+])
+def test_the_confusion_sentence_says_only_what_the_counts_show(counts, expected):
+    assert P.describe_confusions(np.array(counts)).startswith(expected)
+
+
+def test_the_lesson_writes_the_notebooks_csv_beside_handnets(tmp_path):
     out = tmp_path / "out"
-    assert C.main(["--quick", "--out", str(out)]) == 0
-    assert "FAIL" not in capsys.readouterr().out
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-m", "lessons.crafting_by_hand", "--quick", "--out", str(out)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "FAIL" not in proc.stdout
     log = pd.read_csv(out / "hyperparameters.csv")
-    assert list(log.columns[:10]) == C.NOTEBOOK_COLUMNS
+    assert list(log.columns[:10]) == P.NOTEBOOK_COLUMNS
     published = log[log["source"] == "notebook (published)"]
-    assert sorted(published["accuracy"]) == sorted(row[5] for row in C.PUBLISHED_ROWS)
+    assert sorted(published["accuracy"]) == sorted(row[5] for row in P.PUBLISHED_ROWS)
     ours = log[log["source"] == "handnet"]
     assert len(ours) == 6 and (ours["steps"] == C.QUICK_STEPS).all()          # quick: no 120-120 network
     assert ours["accuracy"].between(0, 100).all() and np.isfinite(ours["cost_vd"]).all()
