@@ -45,10 +45,11 @@ import os
 import re
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 __all__ = ["start", "LessonRun", "QUICK_ENV", "CLAIM_TAG", "new_figure", "wrap_paragraphs", "in_notebook",
-           "lesson_docstring"]
+           "lesson_docstring", "train_noting_warnings"]
 
 #: Set this environment variable to 1 to run every lesson in quick mode.
 QUICK_ENV = "HANDNET_LESSON_QUICK"
@@ -103,6 +104,19 @@ def _blas_threads_as_asked():
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(limits=int(wanted), user_api="blas")
+
+
+def train_noting_warnings(net, X, y, **options):
+    """hn.train(net, X, y, progress=False, **options), with a TrainingWarning (hn.train's one line when a
+    run looks stuck) kept as text for the narrative instead of shown as a warning (a stderr block in a
+    notebook). -> (history, the warning's text or "")."""
+    import handnet as hn
+    from handnet.training import TrainingWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrainingWarning)
+        history = hn.train(net, X, y, progress=False, **options)
+    return history, "; ".join(str(w.message) for w in caught if issubclass(w.category, TrainingWarning))
 
 
 def _quick_from_environment():

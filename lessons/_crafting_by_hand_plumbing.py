@@ -8,12 +8,11 @@ a rank correlation, and the four figures.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
 import handnet as hn
-from lessons._common import new_figure
+from lessons._common import new_figure, train_noting_warnings
 
 #: The notebook's published held-out accuracies (%): its best logged row and the run it shows.
 PUBLISHED_BEST, PUBLISHED_SHOWN = 84.08, 81.96
@@ -90,17 +89,6 @@ def write_csv(run, frame, filename):
     atomic_write(path, lambda fh: fh.write(frame.to_csv(index=False).encode("utf-8")))
     print(f"wrote {path}")
     return path
-
-
-def train_noting_warnings(net, X, y, **options):
-    """hn.train(net, X, y, progress=False, **options), with a TrainingWarning (hn.train's one line when a
-    run looks stuck) kept instead of shown. -> (history, the warning's text or "")."""
-    from handnet.training import TrainingWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TrainingWarning)
-        history = hn.train(net, X, y, progress=False, **options)
-    return history, "; ".join(str(w.message) for w in caught if issubclass(w.category, TrainingWarning))
 
 
 def side_by_side(pairs, S):

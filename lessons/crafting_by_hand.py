@@ -36,10 +36,10 @@ import pandas as pd
 
 import handnet as hn
 from handnet.plots import plot_confusion_matrix
-from lessons._common import start
+from lessons._common import start, train_noting_warnings
 from lessons._crafting_by_hand_plumbing import (
     NOTEBOOK_COLUMNS, PUBLISHED_BEST, PUBLISHED_SHOWN, describe_confusions, handnet_way, hyperparameter_log, plot_costs, plot_examples, plot_scatter, published_beside_ours,
-    published_table, side_by_side, spearman, split_side_by_side, train_noting_warnings, write_csv)
+    published_table, side_by_side, spearman, split_side_by_side, write_csv)
 
 DS_VOLUME = 1.00            # share of the data used at all
 THRESHOLD = 0.50            # share of that used for training; the rest is held out

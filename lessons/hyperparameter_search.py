@@ -50,7 +50,7 @@ import pandas as pd
 
 import handnet as hn
 from lessons import _bayes_opt as bo
-from lessons._common import start
+from lessons._common import start, train_noting_warnings
 from lessons._hyperparameter_search_journal import check_space, compare, read_trials, run_search, to_python
 from lessons._hyperparameter_search_plots import plot_best_so_far, plot_post_search, plot_score_vs_lr
 
@@ -500,18 +500,24 @@ def digits_validation_split(seed=1, n_train=None):
 
 
 def make_digits_objective(X_fit, y_fit, X_val, y_val, epochs, seed=0):
-    """objective(params) -> {'score': validation cross-entropy, 'val_accuracy': ...} after hn.train."""
+    """objective(params) -> {'score': validation cross-entropy, 'val_accuracy': ...} after hn.train.
+
+    hn.train's "looks stuck" warnings are kept, with the trial's parameters, in objective.stuck
+    (a list of (params, text)), for the narrative to report."""
     from handnet.training import TrainingDiverged
 
     def objective(params):
         net = hn.MLP([X_fit.shape[1], params["hidden"], 10], seed=seed)
         try:
-            hn.train(net, X_fit, y_fit, epochs=epochs, lr=params["lr"], l2=params["l2"], progress=False)
+            _, warned = train_noting_warnings(net, X_fit, y_fit, epochs=epochs, lr=params["lr"], l2=params["l2"])
         except TrainingDiverged:
             return {"score": math.inf, "val_accuracy": math.nan}
+        if warned:
+            objective.stuck.append((dict(params), warned))
         return {"score": float(hn.cost(net, X_val, y_val)),
                 "val_accuracy": float(hn.accuracy(y_val, net.predict(X_val)))}
 
+    objective.stuck = []
     return objective
 
 
@@ -526,6 +532,8 @@ if __name__ == "__main__":
     digits, second = run_search(GuidedSearch(DIGITS_SPACE, **searcher_args), objective, n_digits, digits_path)
     run.table(digits, f"handnet search: {len(X_fit)} digits to fit, {len(X_val)} to validate, {epochs} "
                       f"full-batch epochs per trial; saved in {digits_path}")
+    for params, warned in objective.stuck:
+        run.say(f"hn.train warned during the trial with lr = {params['lr']:.3g}: {warned}")
     run.expect("the interrupted digits search resumed and ran only the missing trials",
                (first, second) == (n_digits // 2, n_digits - n_digits // 2)
                and len(read_trials(digits_path, DIGITS_SPACE)) == n_digits,
