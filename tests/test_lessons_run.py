@@ -44,6 +44,22 @@ def test_lesson_is_a_percent_format_notebook(name):
     assert 'if __name__ == "__main__":' in text
 
 
+@pytest.mark.parametrize("name", LESSONS)
+def test_importing_a_lesson_does_not_run_its_story(name, tmp_path):
+    """Tests import a lesson's functions: the story (guarded by __name__ == "__main__") must not run,
+    print or write anything then."""
+    for module in REQUIRES.get(name, ()):
+        pytest.importorskip(module)
+    env = dict(os.environ, MPLBACKEND="Agg", HANDNET_LESSON_QUICK="1")
+    proc = subprocess.run([sys.executable, "-c", f"import lessons.{name}"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (proc.stdout, proc.stderr) == ("", "")
+    assert list(tmp_path.iterdir()) == [], "importing the lesson wrote files"
+    text = (ROOT / "lessons" / f"{name}.py").read_text()
+    assert "def main(" not in text and "run.end()" in text
+
+
 def test_lesson_index_lists_every_lesson_in_teaching_order():
     index = (ROOT / "lessons" / "README.md").read_text()
     listed = re.findall(r"^\d+\. `python -m lessons\.(\w+)`", index, flags=re.M)
