@@ -14,6 +14,7 @@ import numpy as np
 from ._workspace import HISTORY_CHUNK, WorkspaceCache
 from .backprop import _cost_terms_and_gradient
 from .costs import data_cost, l2_penalty
+from .network import classes_from_output
 
 __all__ = ["Fit", "evaluate", "full_batch_epochs", "minibatch_epochs"]
 
@@ -27,10 +28,8 @@ class Fit(NamedTuple):
 
 
 def _correct(output, labels):
-    """How many rows of the output activations (r, K) predict their label (r,): the argmax
-    for K > 1, a_L >= 0.5 for one unit (as metrics.accuracy_from_output)."""
-    predicted = np.argmax(output, axis=1) if output.shape[1] > 1 else output[:, 0] >= 0.5
-    return int(np.count_nonzero(predicted == labels))
+    """How many rows of the output activations (r, K) predict their label (r,)."""
+    return int(np.count_nonzero(classes_from_output(output) == labels))
 
 
 def evaluate(net, X, Y, labels, l2, cost_name, cache):

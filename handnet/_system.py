@@ -22,7 +22,8 @@ import functools
 import os
 
 __all__ = ["usable_cpus", "memory_limit", "check_allocation", "format_bytes", "THREAD_VARIABLES",
-           "ONE_THREAD_BELOW", "threads_set_by_user", "blas_threads_for", "limit_blas_threads"]
+           "ONE_THREAD_BELOW", "threads_set_by_user", "blas_threads_for", "limit_blas_threads",
+           "matmul_work", "blas_threads_for_rows"]
 
 #: The environment variables with which a user picks the BLAS thread count (read when numpy loads).
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -107,6 +108,21 @@ def limit_blas_threads(n):
     if controller is None:
         return contextlib.nullcontext()
     return controller.limit(limits=int(n), user_api="blas")
+
+
+def matmul_work(net, rows, passes):
+    """Multiply-adds of ``passes`` runs of ``rows`` rows through every weight matrix:
+    rows * passes * sum_l n_{l-1} n_l (a forward pass is 1 run; a training step is 3: z_l,
+    dJ/dW_l and delta_l W_l^T; a backward pass started from K output units is K runs)."""
+    return rows * passes * sum(n_in * n_out for n_in, n_out in net.shapes)
+
+
+def blas_threads_for_rows(net, rows, passes):
+    """A context in which BLAS uses the threads that pay for ``matmul_work(net, rows, passes)``:
+    one for small problems (a second BLAS thread then costs more than it saves, and much more
+    when another process holds the other core), every core for large ones; the user's
+    OPENBLAS_NUM_THREADS (or OMP_/MKL_) always wins (blas_threads_for)."""
+    return limit_blas_threads(blas_threads_for(matmul_work(net, rows, passes)))
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import _validate as V
 from ._system import check_allocation
+from .network import classes_from_output
 
 __all__ = ["accuracy", "confusion_matrix", "accuracy_from_output", "labels_from_targets"]
 
@@ -28,11 +29,7 @@ def labels_from_targets(Y):
 
 def accuracy_from_output(out, Y):
     """Fraction of rows whose predicted class (from output activations (m, K)) matches Y (m, K)."""
-    if out.shape[1] > 1:
-        predicted = np.argmax(out, axis=1)
-    else:
-        predicted = (out[:, 0] >= 0.5).astype(np.int64)
-    return float(np.mean(predicted == labels_from_targets(Y)))
+    return float(np.mean(classes_from_output(out) == labels_from_targets(Y)))
 
 
 def _as_label_vector(y, name):

@@ -303,8 +303,12 @@ def output_from_preactivation(net, z, layer, unit=None):
 
 def predict_from_output(out, output_name):
     """Turn output activations (N, K) into predictions (see MLP.predict)."""
-    if output_name == "identity":
-        return out
+    return out if output_name == "identity" else classes_from_output(out)
+
+
+def classes_from_output(out):
+    """A classifier's predicted classes (N,) from its output activations (N, K): the argmax
+    for K > 1, a_L >= 0.5 for one unit."""
     if out.shape[1] == 1:
         return (out[:, 0] >= 0.5).astype(np.int64)
     return np.argmax(out, axis=1)

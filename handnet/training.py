@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate as V
-from ._system import blas_threads_for, limit_blas_threads
+from ._system import blas_threads_for_rows
 from ._epochs import evaluate, full_batch_epochs, minibatch_epochs
 from ._workspace import WorkspaceCache
 from .costs import prepare, resolve_cost
@@ -170,12 +170,6 @@ def _stuck(history, chance, lr, mu, stretch=STALL_EPOCHS):
     return f"training looks stuck at epoch {history.last_epoch}: {what}; {cause}"
 
 
-def step_multiply_adds(net, rows):
-    """Multiply-adds of one training step's matrix products on ``rows`` rows: z_l = a_{l-1} W_l,
-    dJ/dW_l = a_{l-1}^T delta_l and delta_l W_l^T, about 3 rows sum_l n_{l-1} n_l."""
-    return 3 * rows * sum(n_in * n_out for n_in, n_out in net.shapes)
-
-
 def _check_l2(l2, lr, mu, m):
     """Refuse a penalty whose weight decay alone diverges: each step multiplies W by about
     (1 - lr*l2/m), and with momentum mu that iteration is stable only for lr*l2/m < 2(1 + mu)."""
@@ -267,9 +261,8 @@ def train(net, X, Y, epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], l2=DEFAULTS["
     bar = _progress_bar(epochs, progress)
     interrupted = warned = False
     rows = m if batch_size is None else min(batch_size, m)
-    threads = blas_threads_for(step_multiply_adds(net, rows))
     try:
-        with stop, np.errstate(over="ignore", invalid="ignore"), limit_blas_threads(threads):
+        with stop, np.errstate(over="ignore", invalid="ignore"), blas_threads_for_rows(net, rows, 3):   # a step: 3 products per layer
             for epoch, fit in epochs_run:
                 val_fit = (evaluate(net, Xv, Yv, labels_v, 0.0, cost_name, history_cache)
                            if validation is not None else None)

@@ -6,7 +6,6 @@ import pytest
 
 import handnet as hn
 from handnet import _system as S
-from handnet.training import step_multiply_adds
 
 
 @pytest.fixture
@@ -17,8 +16,8 @@ def no_thread_variables(monkeypatch):
 
 def test_small_work_gets_one_thread_and_large_work_every_core(no_thread_variables):
     digits = hn.MLP([64, 32, 10])
-    assert step_multiply_adds(digits, 1797) == 3 * 1797 * (64 * 32 + 32 * 10)
-    assert S.blas_threads_for(step_multiply_adds(digits, 1797)) == 1
+    assert S.matmul_work(digits, 1797, 3) == 3 * 1797 * (64 * 32 + 32 * 10)
+    assert S.blas_threads_for(S.matmul_work(digits, 1797, 3)) == 1
     assert S.blas_threads_for(S.ONE_THREAD_BELOW) == S.usable_cpus()
 
 
@@ -47,7 +46,7 @@ def test_limit_blas_threads_applies_and_restores():
 
 def test_explanations_restore_the_blas_threads(no_thread_variables):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from handnet.explain.gradients import matmul_work
+    from handnet._system import matmul_work
 
     def blas_threads():
         return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]

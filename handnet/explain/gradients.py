@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as V
-from .._system import blas_threads_for, limit_blas_threads, usable_cpus
+from .._system import blas_threads_for_rows, matmul_work, usable_cpus
 from ..backprop import backpropagate
 
 __all__ = [
@@ -39,8 +39,6 @@ __all__ = [
     "jacobian",
     "row_chunks",
     "for_each_chunk",
-    "matmul_work",
-    "blas_threads_for_rows",
 ]
 
 #: What is differentiated: the output activation a_L ("output") or the pre-activation z_L.
@@ -107,21 +105,6 @@ def row_chunks(n_rows, per_row, chunk_size=None, parts=1):
     else:
         chunk_size = V.as_positive_int(chunk_size, "chunk_size")
     return [slice(s, min(s + chunk_size, n_rows)) for s in range(0, n_rows, chunk_size)]
-
-
-def matmul_work(net, rows, passes):
-    """Multiply-adds of ``passes`` runs of ``rows`` rows through every weight matrix:
-    rows * passes * sum_l n_{l-1} n_l (a forward pass is 1 run; a backward pass
-    started from K output units is K runs)."""
-    return rows * passes * sum(n_in * n_out for n_in, n_out in net.shapes)
-
-
-def blas_threads_for_rows(net, rows, passes):
-    """A context in which BLAS uses the threads that pay for ``matmul_work(net, rows, passes)``:
-    one for small problems (a second BLAS thread then costs more than it saves, and much more
-    when another process holds the other core), every core for large ones; the user's
-    OPENBLAS_NUM_THREADS (or OMP_/MKL_) always wins (handnet._system.blas_threads_for)."""
-    return limit_blas_threads(blas_threads_for(matmul_work(net, rows, passes)))
 
 
 def for_each_chunk(work, chunks, workers=None):

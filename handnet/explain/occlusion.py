@@ -40,8 +40,8 @@ import math
 import numpy as np
 
 from .. import _validate as V
-from .._system import blas_threads_for, limit_blas_threads, threads_set_by_user, usable_cpus
-from .gradients import for_each_chunk, matmul_work, resolve_targets, row_chunks
+from .._system import blas_threads_for, limit_blas_threads, matmul_work, threads_set_by_user, usable_cpus
+from .gradients import for_each_chunk, resolve_targets, row_chunks
 
 __all__ = ["occlusion", "window_grid", "window_counts", "normalize_max", "NORMALIZE"]
 

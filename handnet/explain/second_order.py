@@ -34,7 +34,8 @@ import numpy as np
 
 from .. import _validate as V
 from ..backprop import activation_error, backpropagate
-from .gradients import blas_threads_for_rows, check_wrt, resolve_targets, row_chunks, unit_delta
+from .._system import blas_threads_for_rows
+from .gradients import check_wrt, resolve_targets, row_chunks, unit_delta
 
 __all__ = [
     "input_hessian_diag",
