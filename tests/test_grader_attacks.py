@@ -36,6 +36,7 @@ import pytest
 
 import handnet
 from handnet.exercises import EXERCISES
+from handnet.exercises.grading.notebooks import student_notebook
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process containment is Linux's")
 
@@ -324,6 +325,10 @@ ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "patch_checks_helper
              "load_reference", "load_reference_copy", "overwrite_other", "append_package", "kill_grader",
              "grades_folder", "start_program", "double_fork", "pid_hopper", "guards_off", "dir_fd", "copy_classmate",
              "memory_hog", "fifo")
+#: The same attacks handed in as a notebook's answer cell (sigmoid.ipynb): read as data by the judge,
+#: run by the same contained child, so they must gain nothing either.
+NOTEBOOK_ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "import_handnet", "kill_grader",
+                      "double_fork", "overwrite_other")
 
 
 def tree_hashes(folder):
@@ -372,15 +377,19 @@ def attacked(request, tmp_path_factory):
     mode = request.param
     root = tmp_path_factory.mktemp(f"attacks-{mode}")
     submissions, out = root / "submissions", root / "grades"
-    for student in ("alice", "zed", *ATTACKERS):
+    for student in ("alice", "zed", *ATTACKERS, *(f"nb_{name}" for name in NOTEBOOK_ATTACKERS)):
         (submissions / student).mkdir(parents=True)
     (submissions / "alice" / "sigmoid.py").write_text(HONEST)
     (submissions / "zed" / "sigmoid.py").write_text(HONEST.replace("big", "nonneg"))
     copy = root / "elsewhere" / "handnet" / "exercises" / "ex_sigmoid" / "reference.py"
     copy.parent.mkdir(parents=True)
     copy.write_bytes(REFERENCE.read_bytes())
-    for student, source in attacks(submissions, out, copy).items():
+    sources = attacks(submissions, out, copy)
+    for student, source in sources.items():
         (submissions / student / "sigmoid.py").write_text(source)
+    for name in NOTEBOOK_ATTACKERS:
+        (submissions / f"nb_{name}" / "sigmoid.ipynb").write_text(
+            student_notebook(EXERCISES["sigmoid"], sources[name]), encoding="utf-8")
     os.mkfifo(submissions / "fifo" / "sigmoid.py")
     before = tree_hashes(submissions), tree_hashes(PACKAGE)
     result, pid = run_grade(submissions, out, mode)
@@ -400,9 +409,10 @@ class TestAttacksGradedByHandnetGrade:
         table = pd.read_csv(attacked["out"] / "grades.csv")
         totals = table.groupby("student")["score"].sum()
         assert totals["alice"] == totals["zed"] == FULL, attacked["result"].stdout
-        gained = {student: totals[student] for student in ATTACKERS if totals[student] > 0}
+        notebooks = [f"nb_{name}" for name in NOTEBOOK_ATTACKERS]
+        gained = {student: totals[student] for student in (*ATTACKERS, *notebooks) if totals[student] > 0}
         assert gained == {}, attacked["result"].stdout
-        assert set(totals.index) == {"alice", "zed", *ATTACKERS}
+        assert set(totals.index) == {"alice", "zed", *ATTACKERS, *notebooks}
 
     def test_no_process_outlives_the_run(self, attacked):
         assert leftovers(attacked["pid"]) == []
@@ -432,6 +442,8 @@ class TestAttacksGradedByHandnetGrade:
             return "\n".join(t["output"] for t in data["tests"])
 
         assert "refused: your code tried to import handnet" in outputs("import_handnet")
+        assert "refused: your code tried to import handnet" in outputs("nb_import_handnet")
+        assert "refused: your code tried to send a signal" in outputs("nb_kill_grader")
         assert "refused: your code tried to import handnet" in outputs("patch_checks_helper")
         assert "refused: your code tried to open" in outputs("load_reference")
         assert "refused: your code tried to open" in outputs("load_reference_copy")
