@@ -326,9 +326,10 @@ ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "patch_checks_helper
              "grades_folder", "start_program", "double_fork", "pid_hopper", "guards_off", "dir_fd", "copy_classmate",
              "memory_hog", "fifo")
 #: The same attacks handed in as a notebook's answer cell (sigmoid.ipynb): read as data by the judge,
-#: run by the same contained child, so they must gain nothing either.
+#: run by the same contained child, so they must gain nothing either. (The process attacks run
+#: through the same child and sweep whatever the file type; the .py attackers cover them.)
 NOTEBOOK_ATTACKERS = ("forge_frames", "replace_json", "patch_numpy", "import_handnet", "kill_grader",
-                      "double_fork", "overwrite_other")
+                      "overwrite_other")
 
 
 def tree_hashes(folder):
