@@ -6,9 +6,10 @@ Timing is the same in a script and in a notebook: every statement is compiled by
 with its operands bound as *local* variables (no global look-up is timed), ``timeit``
 switches the garbage collector off while it runs, nothing is printed or drawn while a
 statement is timed, and each number is the median of several repeats measured side by side
-in one run (so only rows of the same run are compared). The clock is the process's CPU time
-(``time.process_time``), not the wall clock: every statement runs in this one thread, so
-another program keeping the cores busy does not stretch a measurement.
+in one run (so only rows of the same run are compared). The clock is this thread's CPU time
+(``time.thread_time``), not the wall clock: every statement runs in this one thread, so
+another program keeping the cores busy does not stretch a measurement, and neither do the
+process's other threads (a Jupyter kernel's, which send the output while the lesson runs).
 """
 
 import sys
@@ -54,7 +55,7 @@ def median_ns(timer, number, repeat, per=1):
 
 def time_comparison(statement, namespace, number, repeat, per=1):
     """ns per comparison of ``statement``, its operands taken from ``namespace`` as locals."""
-    return median_ns(timeit.Timer(statement, setup=_SETUP, timer=time.process_time, globals={"NS": namespace}), number, repeat, per)
+    return median_ns(timeit.Timer(statement, setup=_SETUP, timer=time.thread_time, globals={"NS": namespace}), number, repeat, per)
 
 
 def timing_caveats():
@@ -127,7 +128,7 @@ def time_post_comparisons(number, repeat):
     """
     rows = []
     for rank, (case, setup, statement, post_seconds) in enumerate(POST_COMPARISONS, start=1):
-        ns = median_ns(timeit.Timer(f"if {statement}: pass", setup=setup, timer=time.process_time, globals={"np": np}), number, repeat)
+        ns = median_ns(timeit.Timer(f"if {statement}: pass", setup=setup, timer=time.thread_time, globals={"np": np}), number, repeat)
         rows.append({"case": case, "statement": statement, "post rank": rank,
                      "post s per 1e6": post_seconds, "ns": ns, "s per 1e6": ns * 1e-3})
     return pd.DataFrame(rows)

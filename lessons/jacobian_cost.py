@@ -126,23 +126,24 @@ def interleaved_times(funcs, rounds, min_seconds=0.05):
     turn, in a rotated order; a function faster than ``min_seconds`` is called repeatedly within
     its stretch and the time is divided by the number of calls.
 
-    Times are the process's CPU time (time.process_time), not the wall clock: with one BLAS
-    thread the work runs in this process only, so another program keeping the cores busy does
-    not stretch a measurement, and the lesson's ratios do not depend on the machine's load.
+    Times are this thread's CPU time (time.thread_time), not the wall clock: with one BLAS
+    thread the work runs in this thread only, so neither another program keeping the cores busy
+    nor the process's other threads (a Jupyter kernel's) stretch a measurement, and the lesson's
+    ratios do not depend on the machine's load.
     """
     names = list(funcs)
     calls, results = {}, {}
     for name in names:
-        t0 = time.process_time()
+        t0 = time.thread_time()
         results[name] = funcs[name]()
-        calls[name] = max(1, int(min_seconds / max(time.process_time() - t0, 1e-9)))
+        calls[name] = max(1, int(min_seconds / max(time.thread_time() - t0, 1e-9)))
     times = {name: [] for name in names}
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
-            t0 = time.process_time()
+            t0 = time.thread_time()
             for _ in range(calls[name]):
                 funcs[name]()
-            times[name].append((time.process_time() - t0) / calls[name])
+            times[name].append((time.thread_time() - t0) / calls[name])
     return {name: np.array(t) for name, t in times.items()}, results
 
 
